@@ -1,0 +1,71 @@
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Core.Results;
+
+/// <summary>One cell of a batch x base-LR grid, seeds aggregated.</summary>
+public sealed record GridCell(
+    int BatchSize,
+    double BaseLearningRate,
+    int Seeds,
+    int Completed,
+    int Diverged,
+    int Failed,
+    double? MedianAccuracy,
+    double? MinAccuracy,
+    double? MaxAccuracy)
+{
+    public bool IsFinished => Completed + Diverged + Failed == Seeds;
+}
+
+/// <summary>Final test accuracy per batch size x base LR for one BN mode, seeds aggregated (median, min, max).</summary>
+public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IReadOnlyList<double> BaseLearningRates, GridCell[,] Cells)
+{
+    public GridCell this[int batchIndex, int lrIndex] => Cells[batchIndex, lrIndex];
+
+    /// <summary>One grid per BN mode of the spec, from whatever results exist so far.</summary>
+    public static IReadOnlyList<ResultGrid> Build(SweepSpec spec, IReadOnlyDictionary<string, TrialResult> results)
+    {
+        var trials = GridExpander.Expand(spec);
+        var grids = new List<ResultGrid>();
+        foreach (string bn in spec.Grid.BnModes)
+        {
+            var mode = Specs.BnMode.Parse(bn).ToString();
+            var cells = new GridCell[spec.Grid.BatchSizes.Count, spec.Grid.BaseLearningRates.Count];
+            for (int b = 0; b < spec.Grid.BatchSizes.Count; b++)
+            for (int l = 0; l < spec.Grid.BaseLearningRates.Count; l++)
+            {
+                int batch = spec.Grid.BatchSizes[b];
+                double lr = spec.Grid.BaseLearningRates[l];
+                var cellTrials = trials.Where(t => t.BnMode == mode && t.BatchSize == batch && t.BaseLearningRate == lr).ToList();
+                var finished = cellTrials.Select(t => results.GetValueOrDefault(t.TrialId)).OfType<TrialResult>().ToList();
+                var accuracies = finished.Where(r => r.Status == TrialStatus.Completed && r.FinalTestAccuracy is not null)
+                    .Select(r => r.FinalTestAccuracy!.Value).ToList();
+                cells[b, l] = new GridCell(batch, lr, cellTrials.Count,
+                    Completed: finished.Count(r => r.Status == TrialStatus.Completed),
+                    Diverged: finished.Count(r => r.Status == TrialStatus.Diverged),
+                    Failed: finished.Count(r => r.Status is TrialStatus.Failed or TrialStatus.Cancelled),
+                    MedianAccuracy: accuracies.Count > 0 ? Statistics.Median(accuracies) : null,
+                    MinAccuracy: accuracies.Count > 0 ? accuracies.Min() : null,
+                    MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null);
+            }
+            grids.Add(new ResultGrid(mode, spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, cells));
+        }
+        return grids;
+    }
+
+    /// <summary>Base LR with the highest median accuracy for each batch size (null where no seed completed).</summary>
+    public IReadOnlyList<(int BatchSize, double? BestBaseLearningRate, double? Accuracy)> BestLearningRatePerBatch()
+    {
+        var best = new List<(int, double?, double?)>();
+        for (int b = 0; b < BatchSizes.Count; b++)
+        {
+            GridCell? top = null;
+            for (int l = 0; l < BaseLearningRates.Count; l++)
+                if (Cells[b, l].MedianAccuracy is double acc && (top?.MedianAccuracy is not double t || acc > t))
+                    top = Cells[b, l];
+            best.Add((BatchSizes[b], top?.BaseLearningRate, top?.MedianAccuracy));
+        }
+        return best;
+    }
+}

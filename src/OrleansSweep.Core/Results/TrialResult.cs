@@ -1,0 +1,39 @@
+namespace OrleansSweep.Core.Results;
+
+public enum TrialStatus
+{
+    Pending,
+    Running,
+    /// <summary>Trained the whole epoch budget.</summary>
+    Completed,
+    /// <summary>Loss became NaN/inf or exploded: a scientific result (an unstable cell), not a failure.</summary>
+    Diverged,
+    /// <summary>Could not be trained (bad data, a bug); the reason is in <see cref="TrialResult.FailureReason"/>.</summary>
+    Failed,
+    Cancelled,
+}
+
+public static class TrialStatusExtensions
+{
+    public static bool IsFinal(this TrialStatus status) =>
+        status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
+}
+
+/// <summary>Metrics after one epoch.</summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds);
+
+public sealed record TrialResult
+{
+    public required string TrialId { get; init; }
+    public required TrialStatus Status { get; init; }
+    public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
+    /// <summary>Median test accuracy of the final (up to) five epochs (Masters &amp; Luschi); null unless completed.</summary>
+    public double? FinalTestAccuracy { get; init; }
+    public double? FinalTestLoss { get; init; }
+    /// <summary>Epoch (1-based) and loss at which divergence was detected.</summary>
+    public int? DivergedAtEpoch { get; init; }
+    public double? DivergenceLoss { get; init; }
+    public string? FailureReason { get; init; }
+    public string? Device { get; init; }
+    public double Seconds { get; init; }
+}

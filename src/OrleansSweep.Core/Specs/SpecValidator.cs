@@ -1,0 +1,84 @@
+using System.Text.RegularExpressions;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Core.Specs;
+
+/// <summary>Checks a parsed spec; every message names the field and what was expected.</summary>
+public static partial class SpecValidator
+{
+    public static readonly IReadOnlySet<string> KnownDatasets = new HashSet<string> { "fashion-mnist" };
+    public static readonly IReadOnlySet<string> KnownSchedules = new HashSet<string> { "step", "constant" };
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial Regex NamePattern();
+
+    public static IReadOnlyList<string> Validate(SweepSpec spec)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message) { if (!ok) errors.Add(message); }
+
+        Check(spec.Name is not null && NamePattern().IsMatch(spec.Name),
+            $"name: '{spec.Name}' is not a valid sweep name (expected 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit).");
+
+        var d = spec.Dataset;
+        Check(KnownDatasets.Contains(d.Name), $"dataset.name: unknown dataset '{d.Name}' (expected one of: {string.Join(", ", KnownDatasets)}).");
+        Check(d.TrainSubset is null or > 0, $"dataset.trainSubset: {d.TrainSubset} (expected a positive number of images, or omit it for the whole set).");
+        Check(d.TestSubset is null or > 0, $"dataset.testSubset: {d.TestSubset} (expected a positive number of images, or omit it for the whole set).");
+        Check(d.Path is null || d.Path.Trim().Length > 0, "dataset.path: empty (expected a directory, or omit it for the system location).");
+
+        Check(ModelArchitecture.TryParse(spec.Model.Architecture, out _),
+            $"model.architecture: unknown model '{spec.Model.Architecture}' (expected one of: {string.Join(", ", ModelArchitecture.Known)}).");
+
+        var t = spec.Training;
+        Check(t.Epochs is >= 1 and <= 10_000, $"training.epochs: {t.Epochs} (expected 1 to 10000).");
+        Check(double.IsFinite(t.WeightDecay) && t.WeightDecay >= 0, $"training.weightDecay: {t.WeightDecay} (expected a finite number >= 0).");
+        Check(double.IsFinite(t.Momentum) && t.Momentum is >= 0 and < 1, $"training.momentum: {t.Momentum} (expected 0 <= momentum < 1).");
+        Check(KnownSchedules.Contains(t.Schedule), $"training.schedule: unknown schedule '{t.Schedule}' (expected one of: {string.Join(", ", KnownSchedules)}).");
+        Check(double.IsFinite(t.DivergenceFactor) && t.DivergenceFactor > 1, $"training.divergenceFactor: {t.DivergenceFactor} (expected a finite number > 1).");
+        Check(t.EvaluationBatchSize >= 1, $"training.evaluationBatchSize: {t.EvaluationBatchSize} (expected >= 1).");
+
+        var g = spec.Grid;
+        Check(g.BatchSizes.Count > 0, "grid.batchSizes: empty (expected at least one batch size).");
+        foreach (int m in g.BatchSizes)
+        {
+            Check(m >= 1, $"grid.batchSizes: {m} (expected batch sizes >= 1).");
+            Check(d.TrainSubset is not int n || m <= n, $"grid.batchSizes: {m} is larger than dataset.trainSubset ({d.TrainSubset}).");
+        }
+        CheckDistinct(g.BatchSizes, "grid.batchSizes", errors);
+
+        Check(g.BaseLearningRates.Count > 0, "grid.baseLearningRates: empty (expected at least one base learning rate).");
+        foreach (double lr in g.BaseLearningRates)
+            Check(double.IsFinite(lr) && lr > 0, $"grid.baseLearningRates: {lr} (expected finite learning rates > 0).");
+        CheckDistinct(g.BaseLearningRates, "grid.baseLearningRates", errors);
+
+        Check(g.BnModes.Count > 0, "grid.bnModes: empty (expected at least one of none, batch, ghost:<size>).");
+        var modes = new List<BnMode>();
+        foreach (string text in g.BnModes)
+        {
+            if (!BnMode.TryParse(text, out var mode))
+            {
+                errors.Add($"grid.bnModes: unknown BN mode '{text}' (expected none, batch or ghost:<size> with size >= 1).");
+                continue;
+            }
+            modes.Add(mode);
+            if (mode.Kind == BnKind.Ghost)
+                foreach (int m in g.BatchSizes.Where(m => m >= 1 && m % mode.GhostSize != 0))
+                    errors.Add($"grid.bnModes: ghost BN size {mode.GhostSize} does not divide batch size {m} (the SGD batch must split into whole ghost batches).");
+        }
+        CheckDistinct(modes, "grid.bnModes", errors);
+
+        Check(g.Seeds.Count > 0, "grid.seeds: empty (expected at least one seed).");
+        foreach (int s in g.Seeds) Check(s >= 0, $"grid.seeds: {s} (expected seeds >= 0).");
+        CheckDistinct(g.Seeds, "grid.seeds", errors);
+
+        Check(spec.Execution.MaxConcurrentTrials is null or >= 1,
+            $"execution.maxConcurrentTrials: {spec.Execution.MaxConcurrentTrials} (expected >= 1, or omit it to use every device slot).");
+        return errors;
+    }
+
+    private static void CheckDistinct<T>(IEnumerable<T> values, string field, List<string> errors)
+    {
+        foreach (var duplicate in values.GroupBy(v => v).Where(grp => grp.Count() > 1))
+            errors.Add($"{field}: {duplicate.Key} appears {duplicate.Count()} times (each grid value must appear once, so each cell runs once).");
+    }
+}

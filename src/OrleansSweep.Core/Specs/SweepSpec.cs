@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization;
+
+namespace OrleansSweep.Core.Specs;
+
+/// <summary>A sweep: one grid of trials over batch size x base learning rate x BN mode x seed, sharing everything else.</summary>
+public sealed record SweepSpec
+{
+    /// <summary>Names the sweep and its study directory: letters, digits, '.', '_' and '-'.</summary>
+    public required string Name { get; init; }
+    public required DatasetSpec Dataset { get; init; }
+    public required ModelSpec Model { get; init; }
+    public required TrainingSpec Training { get; init; }
+    public required GridSpec Grid { get; init; }
+    public ExecutionSpec Execution { get; init; } = new();
+}
+
+public sealed record DatasetSpec
+{
+    /// <summary>Which dataset: "fashion-mnist" (the only one so far).</summary>
+    public required string Name { get; init; }
+    /// <summary>Directory holding the dataset files; null means the dataset's system location.</summary>
+    public string? Path { get; init; }
+    /// <summary>Class-stratified subset of the training set (null: all of it).</summary>
+    public int? TrainSubset { get; init; }
+    /// <summary>Class-stratified subset of the test set (null: all of it).</summary>
+    public int? TestSubset { get; init; }
+    /// <summary>Seed of the subset draw: the same for every trial, so every cell sees the same data.</summary>
+    public int SubsetSeed { get; init; }
+}
+
+public sealed record ModelSpec
+{
+    /// <summary>"resnet8", "resnet20" or "resnet32": the CIFAR ResNets of He et al. (6n+2 layers).</summary>
+    public required string Architecture { get; init; }
+}
+
+public sealed record TrainingSpec
+{
+    /// <summary>The same epoch budget for every batch size (Masters &amp; Luschi).</summary>
+    public required int Epochs { get; init; }
+    public double WeightDecay { get; init; } = 1e-4;
+    public double Momentum { get; init; }
+    /// <summary>"step" (LR / 10 at 50% and 75% of the iterations, the papers' default) or "constant".</summary>
+    public string Schedule { get; init; } = "step";
+    /// <summary>A trial diverges when its loss is NaN/inf or exceeds this multiple of its initial loss.</summary>
+    public double DivergenceFactor { get; init; } = 10;
+    /// <summary>Batch size of evaluation passes; does not affect results.</summary>
+    public int EvaluationBatchSize { get; init; } = 1000;
+}
+
+public sealed record GridSpec
+{
+    public required IReadOnlyList<int> BatchSizes { get; init; }
+    /// <summary>Base learning rates eta~; the trainer uses eta = m * eta~. JSON accepts numbers or "2^-8".</summary>
+    [JsonConverter(typeof(LearningRateListConverter))]
+    public required IReadOnlyList<double> BaseLearningRates { get; init; }
+    /// <summary>"none", "batch" or "ghost:b" (BN statistics over sub-batches of b examples).</summary>
+    public IReadOnlyList<string> BnModes { get; init; } = ["none"];
+    public IReadOnlyList<int> Seeds { get; init; } = [0];
+}
+
+public sealed record ExecutionSpec
+{
+    /// <summary>Upper bound on trials running at once across the cluster (null: as many as there are device slots).</summary>
+    public int? MaxConcurrentTrials { get; init; }
+}

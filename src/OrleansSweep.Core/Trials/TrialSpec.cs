@@ -1,0 +1,24 @@
+using OrleansSweep.Core.Specs;
+
+namespace OrleansSweep.Core.Trials;
+
+/// <summary>One cell of a sweep's grid with everything needed to train it.</summary>
+public sealed record TrialSpec
+{
+    public required string SweepName { get; init; }
+    /// <summary>Deterministic id within the sweep: "bs16-lr2^-8-none-s0".</summary>
+    public required string TrialId { get; init; }
+    public required int BatchSize { get; init; }
+    /// <summary>eta~, the axis the sweep is laid out on.</summary>
+    public required double BaseLearningRate { get; init; }
+    public required string BnMode { get; init; }
+    public required int Seed { get; init; }
+    public required DatasetSpec Dataset { get; init; }
+    public required ModelSpec Model { get; init; }
+    public required TrainingSpec Training { get; init; }
+
+    /// <summary>eta = m * eta~ (Masters &amp; Luschi's linear scaling).</summary>
+    public double LearningRate => BatchSize * BaseLearningRate;
+
+    public BnMode ParsedBnMode => Specs.BnMode.Parse(BnMode);
+}
