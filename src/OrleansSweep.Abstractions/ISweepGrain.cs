@@ -1,0 +1,25 @@
+using Orleans.Concurrency;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+
+namespace OrleansSweep.Abstractions;
+
+/// <summary>One sweep, keyed by its name: expands the grid, dispatches trials, records their results once.</summary>
+public interface ISweepGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the sweep; idempotent for the same spec, an error for a different spec under the same name.</summary>
+    Task<SweepSnapshot> Start(SweepSpec spec);
+
+    [AlwaysInterleave]
+    Task<SweepSnapshot> GetSnapshot();
+
+    /// <summary>A trial finished an epoch (also renews its liveness).</summary>
+    [AlwaysInterleave]
+    Task ReportProgress(string trialId, EpochMetrics metrics);
+
+    /// <summary>A trial ended; recorded exactly once even when reported again.</summary>
+    Task ReportResult(TrialResult result);
+
+    /// <summary>Stops dispatching and asks running trials to stop at their next step.</summary>
+    Task Cancel();
+}

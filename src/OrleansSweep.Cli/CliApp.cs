@@ -1,0 +1,83 @@
+using System.CommandLine;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Grains.Devices;
+using OrleansSweep.Training.Data;
+using Spectre.Console;
+
+namespace OrleansSweep.Cli;
+
+/// <summary>The `orleans-sweep` command line: parsing, and turning user errors into one clear line and an exit code.</summary>
+public static class CliApp
+{
+    public static async Task<int> InvokeAsync(string[] args, IAnsiConsole console, CancellationToken cancellation = default)
+    {
+        var specArgument = new Argument<string>("spec") { Description = "Sweep spec (JSON), e.g. configs/quickstart.json" };
+        var studyOption = new Option<string?>("--study") { Description = "Study directory for results (default: studies/<sweep name>)" };
+        var deviceOption = new Option<string[]>("--device")
+        {
+            Description = "Device to train on: cpu, cuda:N or auto (repeat for several)",
+            DefaultValueFactory = _ => ["cpu"],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var slotsOption = new Option<int>("--slots") { Description = "Trials sharing one device at once", DefaultValueFactory = _ => 1 };
+        var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
+        var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
+
+        var run = new Command("run", "Run a sweep in this process (embedded silo + client) and write its study directory.\n\n" +
+                                     "Example: orleans-sweep run configs/quickstart.json")
+        {
+            specArgument, studyOption, deviceOption, slotsOption, threadsOption, plainOption,
+        };
+        run.SetAction((parse, token) => Guard(console, async () =>
+        {
+            int slots = parse.GetValue(slotsOption);
+            int? threads = parse.GetValue(threadsOption);
+            if (slots < 1) throw new UsageException($"--slots: {slots} (expected >= 1).");
+            if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
+            var devices = new DeviceOptions
+            {
+                Devices = parse.GetValue(deviceOption)!.ToList(),
+                SlotsPerDevice = slots,
+                ThreadsPerTrial = threads,
+            };
+            bool interactive = !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
+            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), devices, interactive);
+            return await new RunCommand(console).ExecuteAsync(settings, token);
+        }));
+
+        var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
+        {
+            run,
+        };
+        var parseResult = root.Parse(args);
+        return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);
+    }
+
+    private static async Task<int> Guard(IAnsiConsole console, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (e is SpecException or DatasetException or StudyDirectoryException or UsageException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return ExitCodes.UserError;
+        }
+        catch (OperationCanceledException)
+        {
+            console.MarkupLine("[yellow]cancelled.[/]");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user error: one line by default, the whole trace when asked for.
+            console.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("ORLEANS_SWEEP_DEBUG") == "1") console.WriteException(e);
+            else console.MarkupLine("[grey](set ORLEANS_SWEEP_DEBUG=1 for the stack trace)[/]");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    private sealed class UsageException(string message) : Exception(message);
+}

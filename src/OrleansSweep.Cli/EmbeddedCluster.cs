@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OrleansSweep.Client;
+using OrleansSweep.Grains.Devices;
+using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Grains.Sweeps;
+
+namespace OrleansSweep.Cli;
+
+/// <summary>A silo and its client in this process, on loopback ports of its own: the laptop mode.</summary>
+public sealed class EmbeddedCluster : IAsyncDisposable
+{
+    private readonly IHost _host;
+
+    private EmbeddedCluster(IHost host) => _host = host;
+
+    public SweepClient Client => new(_host.Services.GetRequiredService<IGrainFactory>());
+
+    public static async Task<EmbeddedCluster> StartAsync(DeviceOptions devices, CancellationToken cancellation)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; o.TimestampFormat = null; })
+            .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        // Orleans narrates its life at Information/Warning; the user only needs its errors. Ours say what we did.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Error);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Error);
+        builder.Logging.AddFilter("OrleansSweep", LogLevel.Information);
+
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: FreeLoopbackPort());
+            silo.AddMemoryGrainStorage(SweepOptions.StorageName);
+            silo.AddOrleansSweep(d =>
+            {
+                d.Devices = devices.Devices;
+                d.SlotsPerDevice = devices.SlotsPerDevice;
+                d.ThreadsPerTrial = devices.ThreadsPerTrial;
+            }, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots);
+        });
+        var host = builder.Build();
+        await host.StartAsync(cancellation);
+        return new EmbeddedCluster(host);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try { await _host.StopAsync(timeout.Token); }
+        catch (OperationCanceledException) { }
+        _host.Dispose();
+    }
+}

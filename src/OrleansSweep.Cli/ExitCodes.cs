@@ -1,0 +1,14 @@
+namespace OrleansSweep.Cli;
+
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary>An unexpected error (a bug): reported without a stack trace unless --verbose.</summary>
+    public const int InternalError = 1;
+    /// <summary>Bad input: spec, dataset, study directory. The message says what to fix.</summary>
+    public const int UserError = 2;
+    /// <summary>The sweep ran, but some trials failed (diverged trials are results, not failures).</summary>
+    public const int TrialsFailed = 3;
+    /// <summary>Interrupted (Ctrl-C): results so far are written.</summary>
+    public const int Cancelled = 130;
+}

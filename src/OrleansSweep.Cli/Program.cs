@@ -1,0 +1,3 @@
+using Spectre.Console;
+
+return await OrleansSweep.Cli.CliApp.InvokeAsync(args, AnsiConsole.Console);

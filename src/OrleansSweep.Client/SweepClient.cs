@@ -1,0 +1,30 @@
+using System.Runtime.CompilerServices;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Specs;
+
+namespace OrleansSweep.Client;
+
+/// <summary>The programmatic API: start, watch, inspect and cancel sweeps on a cluster (or an embedded silo).</summary>
+public sealed class SweepClient(IGrainFactory grains)
+{
+    /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
+    public Task<SweepSnapshot> StartAsync(SweepSpec spec) => grains.GetGrain<ISweepGrain>(spec.Name).Start(spec);
+
+    public Task<SweepSnapshot> GetSnapshotAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).GetSnapshot();
+
+    public Task CancelAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Cancel();
+
+    /// <summary>Snapshots every <paramref name="interval"/> until the sweep is done (the last one is the final state).</summary>
+    public async IAsyncEnumerable<SweepSnapshot> WatchAsync(string sweepName, TimeSpan interval,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var sweep = grains.GetGrain<ISweepGrain>(sweepName);
+        while (true)
+        {
+            var snapshot = await sweep.GetSnapshot();
+            yield return snapshot;
+            if (snapshot.IsDone) yield break;
+            await Task.Delay(interval, cancellation);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+
+namespace OrleansSweep.Grains.Sweeps;
+
+/// <summary>What a sweep persists before acknowledging any change. Fields carry [Id]s so later versions can read it.</summary>
+[GenerateSerializer]
+public sealed class SweepGrainState
+{
+    [Id(0)] public int FormatVersion { get; set; } = 1;
+    [Id(1)] public SweepSpec? Spec { get; set; }
+    [Id(2)] public string? SpecFingerprint { get; set; }
+    [Id(3)] public SweepState State { get; set; } = SweepState.NotStarted;
+    [Id(4)] public Dictionary<string, TrialStatus> Statuses { get; set; } = new();
+    [Id(5)] public Dictionary<string, TrialResult> Results { get; set; } = new();
+}

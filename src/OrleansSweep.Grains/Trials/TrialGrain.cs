@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Logging;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Grains.Trials;
+
+/// <summary>
+/// One trial. Start returns at once; <see cref="TrialRunner"/> trains on a dedicated thread of this silo, and the epochs
+/// and the result are reported to the sweep grain (the result through a retrying Polly pipeline).
+/// </summary>
+public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, ILogger<TrialGrain> logger)
+    : Grain, ITrialGrain
+{
+    private readonly CancellationTokenSource _cancellation = new();
+    private Task? _training;
+    private TrialResult? _result;
+    private IGrainTimer? _keepAlive;
+
+    public Task Start(TrialSpec trial)
+    {
+        if (_result is not null) return ReportAsync(trial.SweepName, _result); // the sweep asks again: it missed our result
+        if (_training is not null) return Task.CompletedTask;
+
+        // Training is not grain activity: a keep-alive timer stops the activation from being collected meanwhile.
+        _keepAlive = this.RegisterGrainTimer(ReleaseWhenDone,
+            new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true, Interleave = true });
+        _training = TrainAndReportAsync(trial);
+        return Task.CompletedTask;
+    }
+
+    public Task Cancel()
+    {
+        _cancellation.Cancel();
+        return Task.CompletedTask;
+    }
+
+    private async Task TrainAndReportAsync(TrialSpec trial)
+    {
+        var sweep = GrainFactory.GetGrain<ISweepGrain>(trial.SweepName);
+        _result = await runner.RunAsync(trial, metrics => sweep.ReportProgress(trial.TrialId, metrics).Ignore(), _cancellation.Token);
+        await ReportAsync(trial.SweepName, _result);
+    }
+
+    private async Task ReportAsync(string sweepName, TrialResult result)
+    {
+        var sweep = GrainFactory.GetGrain<ISweepGrain>(sweepName);
+        try
+        {
+            await pipelines.Reporting.ExecuteAsync(async _ => await sweep.ReportResult(result));
+        }
+        catch (Exception e)
+        {
+            // Not lost: a sweep re-starts trials it has no result for, and Start then reports the stored result again.
+            logger.LogError(e, "Trial {Trial}: its result could not be reported to sweep {Sweep}", result.TrialId, sweepName);
+        }
+    }
+
+    private Task ReleaseWhenDone()
+    {
+        if (_training?.IsCompleted == true) _keepAlive?.Dispose();
+        return Task.CompletedTask;
+    }
+}

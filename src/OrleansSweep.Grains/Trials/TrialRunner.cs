@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Logging;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Trials;
+using OrleansSweep.Grains.Devices;
+using OrleansSweep.Training.Data;
+
+namespace OrleansSweep.Grains.Trials;
+
+/// <summary>
+/// Runs a trial on a device slot of this silo, on a dedicated long-running thread (never a grain scheduler), and turns
+/// every ending into a <see cref="TrialResult"/>: divergence and cancellation are results, bad data fails fast.
+/// </summary>
+public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILogger<TrialRunner> logger)
+{
+    public Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation) =>
+        Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    {
+        try
+        {
+            using var slot = slots.AcquireAsync(cancellation).GetAwaiter().GetResult();
+            return executor.Execute(trial, slot.Device, slot.Threads, new SynchronousProgress<EpochMetrics>(onEpoch), cancellation);
+        }
+        catch (OperationCanceledException)
+        {
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Cancelled };
+        }
+        catch (Exception e) when (e is DatasetException or ArgumentException)
+        {
+            // Deterministic: bad data or spec. Retrying cannot help.
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureReason = e.Message };
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Trial {Trial} failed", trial.TrialId);
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureReason = $"{e.GetType().Name}: {e.Message}" };
+        }
+    }
+
+    /// <summary>Progress&lt;T&gt; would post to a captured context; this calls straight through on the training thread.</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
