@@ -15,7 +15,8 @@ public static partial class SpecValidator
     public static IReadOnlyList<string> Validate(SweepSpec spec)
     {
         var errors = new List<string>();
-        void Check(bool ok, string message) { if (!ok) errors.Add(message); }
+        // Invariant culture: messages read the same on every machine ("Infinity", "0.5").
+        void Check(bool ok, FormattableString message) { if (!ok) errors.Add(FormattableString.Invariant(message)); }
 
         Check(spec.Name is not null && NamePattern().IsMatch(spec.Name),
             $"name: '{spec.Name}' is not a valid sweep name (expected 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit).");
@@ -24,7 +25,7 @@ public static partial class SpecValidator
         Check(KnownDatasets.Contains(d.Name), $"dataset.name: unknown dataset '{d.Name}' (expected one of: {string.Join(", ", KnownDatasets)}).");
         Check(d.TrainSubset is null or > 0, $"dataset.trainSubset: {d.TrainSubset} (expected a positive number of images, or omit it for the whole set).");
         Check(d.TestSubset is null or > 0, $"dataset.testSubset: {d.TestSubset} (expected a positive number of images, or omit it for the whole set).");
-        Check(d.Path is null || d.Path.Trim().Length > 0, "dataset.path: empty (expected a directory, or omit it for the system location).");
+        Check(d.Path is null || d.Path.Trim().Length > 0, $"dataset.path: empty (expected a directory, or omit it for the system location).");
 
         Check(ModelArchitecture.TryParse(spec.Model.Architecture, out _),
             $"model.architecture: unknown model '{spec.Model.Architecture}' (expected one of: {string.Join(", ", ModelArchitecture.Known)}).");
@@ -38,7 +39,7 @@ public static partial class SpecValidator
         Check(t.EvaluationBatchSize >= 1, $"training.evaluationBatchSize: {t.EvaluationBatchSize} (expected >= 1).");
 
         var g = spec.Grid;
-        Check(g.BatchSizes.Count > 0, "grid.batchSizes: empty (expected at least one batch size).");
+        Check(g.BatchSizes.Count > 0, $"grid.batchSizes: empty (expected at least one batch size).");
         foreach (int m in g.BatchSizes)
         {
             Check(m >= 1, $"grid.batchSizes: {m} (expected batch sizes >= 1).");
@@ -46,28 +47,28 @@ public static partial class SpecValidator
         }
         CheckDistinct(g.BatchSizes, "grid.batchSizes", errors);
 
-        Check(g.BaseLearningRates.Count > 0, "grid.baseLearningRates: empty (expected at least one base learning rate).");
+        Check(g.BaseLearningRates.Count > 0, $"grid.baseLearningRates: empty (expected at least one base learning rate).");
         foreach (double lr in g.BaseLearningRates)
             Check(double.IsFinite(lr) && lr > 0, $"grid.baseLearningRates: {lr} (expected finite learning rates > 0).");
         CheckDistinct(g.BaseLearningRates, "grid.baseLearningRates", errors);
 
-        Check(g.BnModes.Count > 0, "grid.bnModes: empty (expected at least one of none, batch, ghost:<size>).");
+        Check(g.BnModes.Count > 0, $"grid.bnModes: empty (expected at least one of none, batch, ghost:<size>).");
         var modes = new List<BnMode>();
         foreach (string text in g.BnModes)
         {
             if (!BnMode.TryParse(text, out var mode))
             {
-                errors.Add($"grid.bnModes: unknown BN mode '{text}' (expected none, batch or ghost:<size> with size >= 1).");
+                errors.Add(FormattableString.Invariant($"grid.bnModes: unknown BN mode '{text}' (expected none, batch or ghost:<size> with size >= 1)."));
                 continue;
             }
             modes.Add(mode);
             if (mode.Kind == BnKind.Ghost)
                 foreach (int m in g.BatchSizes.Where(m => m >= 1 && m % mode.GhostSize != 0))
-                    errors.Add($"grid.bnModes: ghost BN size {mode.GhostSize} does not divide batch size {m} (the SGD batch must split into whole ghost batches).");
+                    errors.Add(FormattableString.Invariant($"grid.bnModes: ghost BN size {mode.GhostSize} does not divide batch size {m} (the SGD batch must split into whole ghost batches)."));
         }
         CheckDistinct(modes, "grid.bnModes", errors);
 
-        Check(g.Seeds.Count > 0, "grid.seeds: empty (expected at least one seed).");
+        Check(g.Seeds.Count > 0, $"grid.seeds: empty (expected at least one seed).");
         foreach (int s in g.Seeds) Check(s >= 0, $"grid.seeds: {s} (expected seeds >= 0).");
         CheckDistinct(g.Seeds, "grid.seeds", errors);
 
@@ -79,6 +80,6 @@ public static partial class SpecValidator
     private static void CheckDistinct<T>(IEnumerable<T> values, string field, List<string> errors)
     {
         foreach (var duplicate in values.GroupBy(v => v).Where(grp => grp.Count() > 1))
-            errors.Add($"{field}: {duplicate.Key} appears {duplicate.Count()} times (each grid value must appear once, so each cell runs once).");
+            errors.Add(FormattableString.Invariant($"{field}: {duplicate.Key} appears {duplicate.Count()} times (each grid value must appear once, so each cell runs once)."));
     }
 }

@@ -1,0 +1,93 @@
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Core.Tests;
+
+public class GridExpanderTests
+{
+    private static SweepSpec Spec(string grid = """{ "batchSizes": [8, 32, 128], "baseLearningRates": ["2^-10", "2^-6", 0.03], "bnModes": ["none", "batch", "ghost:4"], "seeds": [0, 7] }""") =>
+        SweepSpecLoader.Parse($$"""
+            { "name": "g", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet20" },
+              "training": { "epochs": 1 }, "grid": {{grid}} }
+            """);
+
+    [Fact]
+    public void Every_cell_exactly_once_with_unique_ids()
+    {
+        var trials = GridExpander.Expand(Spec());
+        Assert.Equal(3 * 3 * 3 * 2, trials.Count);
+        Assert.Equal(trials.Count, trials.Select(t => t.TrialId).Distinct().Count());
+        Assert.Equal(trials.Count, trials.Select(t => (t.BatchSize, t.BaseLearningRate, t.BnMode, t.Seed)).Distinct().Count());
+    }
+
+    [Fact]
+    public void Same_spec_gives_the_same_trials_in_the_same_order()
+    {
+        var first = GridExpander.Expand(Spec()).Select(t => t.TrialId);
+        var second = GridExpander.Expand(Spec()).Select(t => t.TrialId);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public void Ids_depend_on_the_cell_only_not_on_the_other_axes()
+    {
+        var small = GridExpander.Expand(Spec("""{ "batchSizes": [32], "baseLearningRates": ["2^-6"], "bnModes": ["batch"], "seeds": [7] }"""));
+        Assert.Contains(GridExpander.Expand(Spec()), t => t.TrialId == small.Single().TrialId);
+    }
+
+    [Fact]
+    public void Ids_are_readable_and_safe_as_file_names()
+    {
+        var ids = GridExpander.Expand(Spec()).Select(t => t.TrialId).ToList();
+        Assert.Contains("bs8-lr2^-10-none-s0", ids);
+        Assert.Contains("bs128-lr0.03-ghost4-s7", ids);
+        Assert.All(ids, id => Assert.True(id.IndexOfAny(['/', ':', ' ', '\\']) < 0, id));
+    }
+
+    [Fact]
+    public void Learning_rate_is_batch_times_base_learning_rate()
+    {
+        var trial = GridExpander.Expand(Spec()).First(t => t.BatchSize == 128 && t.BaseLearningRate == Math.Pow(2, -10));
+        Assert.Equal(0.125, trial.LearningRate);
+    }
+
+    [Fact]
+    public void Seeds_come_before_batch_and_lr_so_partial_sweeps_hold_whole_grids()
+    {
+        var trials = GridExpander.Expand(Spec());
+        var firstNine = trials.Take(9).ToList();
+        Assert.All(firstNine, t => Assert.Equal(("none", 0), (t.BnMode, t.Seed)));
+        Assert.Equal(9, firstNine.Select(t => (t.BatchSize, t.BaseLearningRate)).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(1.0 / 256, "2^-8")]
+    [InlineData(1.0, "2^0")]
+    [InlineData(0.03, "0.03")]
+    [InlineData(0.1, "0.1")]
+    public void Learning_rates_print_as_powers_of_two_when_exact(double value, string text)
+    {
+        Assert.Equal(text, LearningRateFormat.Format(value));
+        Assert.True(LearningRateFormat.TryParse(text, out double back));
+        Assert.Equal(value, back);
+    }
+
+    [Theory]
+    [InlineData("none", BnKind.None, 0)]
+    [InlineData("batch", BnKind.Batch, 0)]
+    [InlineData("ghost:16", BnKind.Ghost, 16)]
+    public void Bn_modes_parse(string text, BnKind kind, int size)
+    {
+        Assert.True(BnMode.TryParse(text, out var mode));
+        Assert.Equal(new BnMode(kind, size), mode);
+        Assert.Equal(text, mode.ToString());
+    }
+
+    [Theory]
+    [InlineData("ghost")]
+    [InlineData("ghost:")]
+    [InlineData("ghost:-2")]
+    [InlineData("ghost:x")]
+    [InlineData("group")]
+    public void Bad_bn_modes_are_rejected(string text) => Assert.False(BnMode.TryParse(text, out _));
+}
