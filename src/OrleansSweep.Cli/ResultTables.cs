@@ -15,7 +15,7 @@ public static class ResultTables
         {
             var table = new Table().Border(TableBorder.Rounded)
                 .Title($"BN {grid.BnMode}: test accuracy, median over seeds")
-                .Caption("rows: batch size m; columns: base LR eta~ = eta/m");
+                .Caption("rows: batch m; columns: eta~ = eta/m");
             table.AddColumn(new TableColumn("m \\ eta~").RightAligned());
             foreach (double lr in grid.BaseLearningRates)
                 table.AddColumn(new TableColumn(LearningRateFormat.Format(lr)).RightAligned());

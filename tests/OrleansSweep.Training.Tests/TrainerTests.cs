@@ -1,0 +1,114 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+using OrleansSweep.TestSupport;
+using OrleansSweep.Training.Data;
+using OrleansSweep.Training.Native;
+using OrleansSweep.Training.Trainer;
+using TorchSharp;
+
+namespace OrleansSweep.Training.Tests;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly TemporaryDirectory _data = new();
+
+    public TrainerTests()
+    {
+        TorchNativeLoader.EnsureLoaded();
+        torch.set_num_threads(1);
+        SyntheticFashion.Write(_data.Path, trainCount: 512, testCount: 100);
+    }
+
+    public void Dispose() => _data.Dispose();
+
+    private TrialSpec Trial(int batch = 16, string lr = "2^-6", string bn = "none", int epochs = 3, string schedule = "constant")
+    {
+        var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("t", _data.Path, [batch], [lr], [bn], epochs)
+            .Replace("\"constant\"", $"\"{schedule}\""));
+        return GridExpander.Expand(spec).Single();
+    }
+
+    private TrialResult Train(TrialSpec trial, CancellationToken cancellation = default) =>
+        TrialTrainer.Train(trial, DatasetCatalog.Load(trial.Dataset), new TrainingContext(torch.CPU), cancellation: cancellation);
+
+    [Fact]
+    public void Loss_goes_down_and_accuracy_beats_chance()
+    {
+        var result = Train(Trial());
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.Equal(3, result.Epochs.Count);
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss * 0.8,
+            $"train loss {result.Epochs[0].TrainLoss} -> {result.Epochs[^1].TrainLoss}");
+        Assert.True(result.FinalTestAccuracy > 0.3, $"accuracy {result.FinalTestAccuracy}");
+        Assert.Equal(Statistics.FinalAccuracy(result.Epochs), result.FinalTestAccuracy);
+    }
+
+    [Theory]
+    [InlineData("batch")]
+    [InlineData("ghost:8")]
+    public void Trains_with_batch_norm_modes(string bn)
+    {
+        var result = Train(Trial(bn: bn, epochs: 2));
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
+    }
+
+    [Fact]
+    public void Same_seed_same_threads_gives_bit_identical_results()
+    {
+        var a = Train(Trial(epochs: 1));
+        var b = Train(Trial(epochs: 1));
+        Assert.Equal(a.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)), b.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+    }
+
+    [Fact]
+    public void A_huge_learning_rate_diverges_as_a_result_not_an_exception()
+    {
+        var result = Train(Trial(lr: "2^4"));
+        Assert.Equal(TrialStatus.Diverged, result.Status);
+        Assert.Equal(1, result.DivergedAtEpoch);
+        Assert.True(!double.IsFinite(result.DivergenceLoss!.Value) || result.DivergenceLoss > 10);
+        Assert.Null(result.FinalTestAccuracy);
+    }
+
+    [Fact]
+    public void Cancellation_stops_at_the_next_step()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.Throws<OperationCanceledException>(() => Train(Trial(), cancelled.Token));
+    }
+
+    [Fact]
+    public void A_batch_larger_than_the_training_set_is_a_clear_error()
+    {
+        var error = Assert.Throws<DatasetException>(() => Train(Trial(batch: 1024)));
+        Assert.Contains("batch size 1024 is larger than the training set (512 images)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("step", 0, 100, 1.0)]
+    [InlineData("step", 49, 100, 1.0)]
+    [InlineData("step", 50, 100, 0.1)]
+    [InlineData("step", 74, 100, 0.1)]
+    [InlineData("step", 75, 100, 0.01)]
+    [InlineData("step", 99, 100, 0.01)]
+    [InlineData("constant", 99, 100, 1.0)]
+    public void Step_schedule_divides_by_ten_at_half_and_three_quarters(string schedule, long step, long total, double factor) =>
+        Assert.Equal(factor, TrialTrainer.ScheduleFactor(schedule, step, total));
+
+    [Fact]
+    public void Cpu_device_resolves_to_cpu_and_missing_cuda_falls_back_with_a_reason()
+    {
+        Assert.Equal(DeviceType.CPU, TorchDevices.Resolve("cpu", out var none).type);
+        Assert.Null(none);
+        var device = TorchDevices.Resolve("cuda:7", out var reason);
+        if (!torch.cuda.is_available() || torch.cuda.device_count() <= 7)
+        {
+            Assert.Equal(DeviceType.CPU, device.type);
+            Assert.Contains("cuda:7", reason);
+        }
+        Assert.Throws<ArgumentException>(() => TorchDevices.Resolve("tpu", out _));
+    }
+}
