@@ -1,0 +1,124 @@
+using OrleansSweep.Cli;
+using OrleansSweep.Core.Results;
+using OrleansSweep.TestSupport;
+using Spectre.Console;
+
+namespace OrleansSweep.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    private readonly TemporaryDirectory _work = new("orleans-sweep-cli");
+    private readonly StringWriter _output = new();
+
+    public void Dispose() => _work.Dispose();
+
+    private async Task<int> Run(params string[] args)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_output),
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        return await CliApp.InvokeAsync(args, console);
+    }
+
+    private string WriteSpec(string json)
+    {
+        string path = _work.Combine($"spec-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    [Fact]
+    public async Task Run_trains_the_grid_prints_the_table_and_writes_the_study()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 256, testCount: 50);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-run", data, batchSizes: [16, 32], learningRates: ["2^-7", "2^4"], epochs: 1));
+        string study = _work.Combine("study");
+
+        int exit = await Run("run", spec, "--study", study, "--threads", "1");
+
+        string output = _output.ToString();
+        Assert.True(exit == ExitCodes.Ok, output);
+        Assert.Contains("[4/4]", output);
+        Assert.Contains("BN none: test accuracy", output);
+        Assert.Contains("diverged", output);
+        Assert.Contains("2 converged, 2 diverged, 0 failed", output);
+        var csv = File.ReadAllLines(Path.Combine(study, StudyFiles.CsvFileName));
+        Assert.Equal(5, csv.Length);
+        Assert.Contains(csv, line => line.StartsWith("bs16-lr2^-7-none-s0,none,16,") && line.Contains(",completed,"));
+        Assert.Contains(csv, line => line.StartsWith("bs32-lr2^4-none-s0,") && line.Contains(",diverged,"));
+        Assert.True(File.Exists(Path.Combine(study, StudyFiles.JsonFileName)));
+        Assert.True(File.Exists(Path.Combine(study, StudyFiles.SpecFileName)));
+    }
+
+    [Fact]
+    public async Task A_bad_spec_is_one_clear_line_exit_2_and_leaves_nothing_behind()
+    {
+        string spec = WriteSpec(SyntheticFashion.SpecJson("bad", "/tmp").Replace("\"epochs\": 2", "\"epochs\": 2, \"epoch\": 3"));
+        string study = _work.Combine("never");
+
+        int exit = await Run("run", spec, "--study", study);
+
+        Assert.Equal(ExitCodes.UserError, exit);
+        string output = _output.ToString().Trim();
+        Assert.Equal($"error: {spec}: unknown field 'training.epoch' (check its spelling; see README, \"Spec format\").", output);
+        Assert.False(Directory.Exists(study));
+    }
+
+    [Fact]
+    public async Task A_missing_dataset_says_how_to_get_it()
+    {
+        string spec = WriteSpec(SyntheticFashion.SpecJson("nodata", _work.Combine("no-such-dir")));
+        string study = _work.Combine("never");
+
+        int exit = await Run("run", spec, "--study", study);
+
+        Assert.Equal(ExitCodes.UserError, exit);
+        string output = System.Text.RegularExpressions.Regex.Replace(_output.ToString(), @"\s+", " "); // the console wraps long lines
+        Assert.Contains("Fashion-MNIST not found", output);
+        Assert.True(output.Contains("apt-get install dataset-fashion-mnist"), output);
+        Assert.DoesNotContain("   at ", _output.ToString()); // no stack trace
+        Assert.False(Directory.Exists(study));
+    }
+
+    [Fact]
+    public async Task A_study_path_that_is_a_file_is_refused()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("file-study", data));
+        string file = _work.Combine("a-file");
+        File.WriteAllText(file, "x");
+
+        Assert.Equal(ExitCodes.UserError, await Run("run", spec, "--study", file));
+        Assert.Contains("is a file (expected a study directory)", _output.ToString());
+    }
+
+    [Theory]
+    [InlineData("--slots", "0", "--slots: 0 (expected >= 1).")]
+    [InlineData("--threads", "-1", "--threads: -1 (expected >= 1).")]
+    public async Task Bad_options_are_user_errors(string option, string value, string message)
+    {
+        string spec = WriteSpec(SyntheticFashion.SpecJson("opts", "/tmp"));
+        Assert.Equal(ExitCodes.UserError, await Run("run", spec, option, value));
+        Assert.Contains(message, _output.ToString());
+    }
+
+    [Fact]
+    public async Task Help_lists_run_with_an_example()
+    {
+        Assert.Equal(0, await Run("run", "--help"));
+        Assert.Contains("orleans-sweep run configs/quickstart.json", _output.ToString());
+    }
+
+    [Fact]
+    public async Task An_unknown_command_fails()
+    {
+        Assert.NotEqual(0, await Run("frobnicate"));
+    }
+}
