@@ -39,6 +39,7 @@ public static class ResultTables
         }
         if (cell.Diverged > 0) return "[red]diverged[/]";
         if (cell.Failed > 0) return "[yellow]failed[/]";
+        if (cell.Cancelled > 0) return "[grey]cancelled[/]";
         return "[grey]-[/]";
     }
 }

@@ -5,6 +5,7 @@ using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
+using OrleansSweep.Training.Native;
 using Spectre.Console;
 
 namespace OrleansSweep.Cli;
@@ -21,8 +22,13 @@ public sealed class RunCommand(IAnsiConsole console)
         string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name));
         var trials = GridExpander.Expand(spec);
 
-        console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each); study directory {study}");
+        console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each)");
+        console.MarkupLineInterpolated($"Study directory: {study}");
         console.MarkupLineInterpolated($"Devices: {string.Join(", ", settings.Devices.Devices)} x {settings.Devices.SlotsPerDevice} slot(s), {settings.Devices.EffectiveThreadsPerTrial} thread(s) per trial");
+
+        // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.
+        var native = TorchNativeLoader.EnsureLoaded();
+        if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
         await using var cluster = await EmbeddedCluster.StartAsync(settings.Devices, cancellation);
         var client = cluster.Client;
@@ -40,9 +46,9 @@ public sealed class RunCommand(IAnsiConsole console)
         WriteStudy(study, spec, trials, final);
         console.WriteLine();
         foreach (var table in ResultTables.Render(ResultGrid.Build(spec, final.Results))) console.Write(table);
-        int diverged = final.Results.Values.Count(r => r.Status == TrialStatus.Diverged);
-        int failed = final.Results.Values.Count(r => r.Status == TrialStatus.Failed);
-        console.MarkupLineInterpolated($"{final.Results.Count}/{trials.Count} trials finished: {final.Results.Count - diverged - failed} converged, {diverged} diverged, {failed} failed.");
+        int Count(TrialStatus status) => final.Results.Values.Count(r => r.Status == status);
+        int failed = Count(TrialStatus.Failed), stopped = Count(TrialStatus.Cancelled);
+        console.MarkupLineInterpolated($"{final.Results.Count - stopped}/{trials.Count} trials finished: {Count(TrialStatus.Completed)} converged, {Count(TrialStatus.Diverged)} diverged, {failed} failed{(stopped > 0 ? $", {stopped} cancelled" : "")}.");
         console.MarkupLineInterpolated($"Results: {Path.Combine(study, StudyFiles.JsonFileName)}, {Path.Combine(study, StudyFiles.CsvFileName)}");
         foreach (var failure in final.Results.Values.Where(r => r.Status == TrialStatus.Failed).Take(5))
             console.MarkupLineInterpolated($"[yellow]{failure.TrialId} failed:[/] {failure.FailureReason}");
@@ -82,14 +88,14 @@ public sealed class RunCommand(IAnsiConsole console)
                     // Progress counts epochs: finished trials count whole, running ones by their epochs done.
                     double epochs = snapshot.Results.Count * (double)spec.Training.Epochs + snapshot.Running.Sum(r => r.EpochsDone);
                     overall.Value = Math.Min(epochs, overall.MaxValue);
-                    overall.Description = $"{snapshot.Results.Count}/{trials.Count} trials, {snapshot.Running.Count} running";
+                    overall.Description = $"{snapshot.Results.Count}/{trials.Count} trials, {snapshot.Statuses.Values.Count(s => s == TrialStatus.Running)} running";
                     foreach (var trial in trials.Where(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId)))
                     {
                         console.MarkupLineInterpolated($"{trial.TrialId}: {Describe(snapshot.Results[trial.TrialId])}");
                         WriteStudy(study, spec, trials, snapshot);
                     }
                 }
-                overall.Value = overall.MaxValue;
+                if (last.State == SweepState.Completed) overall.Value = overall.MaxValue;
             });
         return last;
     }

@@ -11,6 +11,7 @@ public sealed record GridCell(
     int Completed,
     int Diverged,
     int Failed,
+    int Cancelled,
     double? MedianAccuracy,
     double? MinAccuracy,
     double? MaxAccuracy)
@@ -44,7 +45,8 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                 cells[b, l] = new GridCell(batch, lr, cellTrials.Count,
                     Completed: finished.Count(r => r.Status == TrialStatus.Completed),
                     Diverged: finished.Count(r => r.Status == TrialStatus.Diverged),
-                    Failed: finished.Count(r => r.Status is TrialStatus.Failed or TrialStatus.Cancelled),
+                    Failed: finished.Count(r => r.Status == TrialStatus.Failed),
+                    Cancelled: finished.Count(r => r.Status == TrialStatus.Cancelled),
                     MedianAccuracy: accuracies.Count > 0 ? Statistics.Median(accuracies) : null,
                     MinAccuracy: accuracies.Count > 0 ? accuracies.Min() : null,
                     MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null);
