@@ -96,7 +96,7 @@ public sealed class TrainerTests : IDisposable
     [InlineData("step", 99, 100, 0.01)]
     [InlineData("constant", 99, 100, 1.0)]
     public void Step_schedule_divides_by_ten_at_half_and_three_quarters(string schedule, long step, long total, double factor) =>
-        Assert.Equal(factor, TrialTrainer.ScheduleFactor(schedule, step, total));
+        Assert.Equal(factor, LearningRateSchedule.Factor(new Core.Specs.TrainingSpec { Epochs = 1, Schedule = schedule }, step, total));
 
     [Fact]
     public void Cpu_device_resolves_to_cpu_and_missing_cuda_falls_back_with_a_reason()

@@ -35,5 +35,10 @@ public sealed record TrialResult
     public double? DivergenceLoss { get; init; }
     public string? FailureReason { get; init; }
     public string? Device { get; init; }
+    /// <summary>Wall time of this run (a resumed trial counts from its resumption).</summary>
     public double Seconds { get; init; }
+    /// <summary>Epochs restored from a checkpoint instead of being trained by this run (null: started afresh).</summary>
+    public int? ResumedFromEpoch { get; init; }
+    /// <summary>What the user should know but did not stop the trial: corrupt checkpoints passed over, device fallbacks.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -6,8 +6,8 @@ namespace OrleansSweep.Core.Specs;
 /// <summary>Checks a parsed spec; every message names the field and what was expected.</summary>
 public static partial class SpecValidator
 {
-    public static readonly IReadOnlySet<string> KnownDatasets = new HashSet<string> { "fashion-mnist" };
-    public static readonly IReadOnlySet<string> KnownSchedules = new HashSet<string> { "step", "constant" };
+    public static readonly IReadOnlySet<string> KnownDatasets = new HashSet<string> { "fashion-mnist", "mnist", "cifar10" };
+    public static readonly IReadOnlySet<string> KnownSchedules = new HashSet<string> { "step", "constant", "cosine" };
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     private static partial Regex NamePattern();
@@ -26,8 +26,10 @@ public static partial class SpecValidator
         Check(d.TrainSubset is null or > 0, $"dataset.trainSubset: {d.TrainSubset} (expected a positive number of images, or omit it for the whole set).");
         Check(d.TestSubset is null or > 0, $"dataset.testSubset: {d.TestSubset} (expected a positive number of images, or omit it for the whole set).");
         Check(d.Path is null || d.Path.Trim().Length > 0, $"dataset.path: empty (expected a directory, or omit it for the system location).");
+        Check(d.Path is not null || d.Name is not ("mnist" or "cifar10"),
+            $"dataset.path: required for {d.Name} (expected the directory holding its files; only fashion-mnist has a system location).");
 
-        Check(ModelArchitecture.TryParse(spec.Model.Architecture, out _),
+        Check(ModelArchitecture.IsKnown(spec.Model.Architecture),
             $"model.architecture: unknown model '{spec.Model.Architecture}' (expected one of: {string.Join(", ", ModelArchitecture.Known)}).");
 
         var t = spec.Training;
@@ -37,6 +39,7 @@ public static partial class SpecValidator
         Check(KnownSchedules.Contains(t.Schedule), $"training.schedule: unknown schedule '{t.Schedule}' (expected one of: {string.Join(", ", KnownSchedules)}).");
         Check(double.IsFinite(t.DivergenceFactor) && t.DivergenceFactor > 1, $"training.divergenceFactor: {t.DivergenceFactor} (expected a finite number > 1).");
         Check(t.EvaluationBatchSize >= 1, $"training.evaluationBatchSize: {t.EvaluationBatchSize} (expected >= 1).");
+        Check(t.CheckpointEvery >= 0, $"training.checkpointEvery: {t.CheckpointEvery} (expected 0 for never, or a number of epochs >= 1).");
 
         var g = spec.Grid;
         Check(g.BatchSizes.Count > 0, $"grid.batchSizes: empty (expected at least one batch size).");

@@ -16,7 +16,7 @@ public sealed record SweepSpec
 
 public sealed record DatasetSpec
 {
-    /// <summary>Which dataset: "fashion-mnist" (the only one so far).</summary>
+    /// <summary>"fashion-mnist" (Debian's package by default), "mnist" or "cifar10" (binary version; path required).</summary>
     public required string Name { get; init; }
     /// <summary>Directory holding the dataset files; null means the dataset's system location.</summary>
     public string? Path { get; init; }
@@ -26,11 +26,13 @@ public sealed record DatasetSpec
     public int? TestSubset { get; init; }
     /// <summary>Seed of the subset draw: the same for every trial, so every cell sees the same data.</summary>
     public int SubsetSeed { get; init; }
+    /// <summary>Pad 4 + random 32x32 (or 28x28) crop + horizontal flip on every training batch, seeded per trial.</summary>
+    public bool Augment { get; init; }
 }
 
 public sealed record ModelSpec
 {
-    /// <summary>"resnet8", "resnet20" or "resnet32": the CIFAR ResNets of He et al. (6n+2 layers).</summary>
+    /// <summary>"resnet8", "resnet20", "resnet32" (the CIFAR ResNets of He et al., 6n+2 layers) or "alexnet-small" (Masters &amp; Luschi).</summary>
     public required string Architecture { get; init; }
 }
 
@@ -40,8 +42,12 @@ public sealed record TrainingSpec
     public required int Epochs { get; init; }
     public double WeightDecay { get; init; } = 1e-4;
     public double Momentum { get; init; }
-    /// <summary>"step" (LR / 10 at 50% and 75% of the iterations, the papers' default) or "constant".</summary>
+    /// <summary>"step" (LR / 10 at 50% and 75% of the iterations, the papers' default), "constant" or "cosine".</summary>
     public string Schedule { get; init; } = "step";
+    /// <summary>Goyal et al.'s warm-up: start at eta/32 and rise linearly to eta over the first 5% of the iterations.</summary>
+    public bool Warmup { get; init; }
+    /// <summary>Write a checkpoint every this many epochs (0: never); a resumed trial continues from the latest good one.</summary>
+    public int CheckpointEvery { get; init; } = 1;
     /// <summary>A trial diverges when its loss is NaN/inf or exceeds this multiple of its initial loss.</summary>
     public double DivergenceFactor { get; init; } = 10;
     /// <summary>Batch size of evaluation passes; does not affect results.</summary>

@@ -1,18 +1,22 @@
 namespace OrleansSweep.Core.Trials;
 
-/// <summary>The CIFAR ResNets of He et al. 2015: 6n+2 layers, stages of 16/32/64 channels.</summary>
+/// <summary>The models a spec can name: the CIFAR ResNets of He et al. 2015 (6n+2 layers) and Masters &amp; Luschi's reduced AlexNet.</summary>
 public static class ModelArchitecture
 {
-    private static readonly Dictionary<string, int> BlocksPerStage = new(StringComparer.Ordinal)
+    public const string AlexNetSmall = "alexnet-small";
+
+    private static readonly Dictionary<string, int> ResNetBlocksPerStage = new(StringComparer.Ordinal)
     {
         ["resnet8"] = 1,
         ["resnet20"] = 3,
         ["resnet32"] = 5,
     };
 
-    public static IEnumerable<string> Known => BlocksPerStage.Keys;
+    public static IEnumerable<string> Known => ResNetBlocksPerStage.Keys.Append(AlexNetSmall);
 
-    /// <summary>n of the 6n+2 family for a known architecture name.</summary>
-    public static bool TryParse(string? name, out int blocksPerStage) =>
-        BlocksPerStage.TryGetValue(name ?? "", out blocksPerStage);
+    public static bool IsKnown(string? name) => name == AlexNetSmall || ResNetBlocksPerStage.ContainsKey(name ?? "");
+
+    /// <summary>n of the 6n+2 family, for ResNet names.</summary>
+    public static bool TryGetResNetBlocks(string? name, out int blocksPerStage) =>
+        ResNetBlocksPerStage.TryGetValue(name ?? "", out blocksPerStage);
 }

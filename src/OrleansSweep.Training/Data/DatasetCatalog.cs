@@ -10,7 +10,7 @@ public sealed record DatasetPair(ImageSet Train, ImageSet Test);
 public static class DatasetCatalog
 {
     public const string FashionMnistSystemDirectory = "/usr/share/datasets/fashion-mnist";
-    public static readonly string[] FashionMnistFiles =
+    public static readonly string[] IdxFiles =
         ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
     private static readonly ConcurrentDictionary<string, Lazy<DatasetPair>> Cache = new();
@@ -29,8 +29,9 @@ public static class DatasetCatalog
 
     private static DatasetPair LoadUncached(string[] files, DatasetSpec spec)
     {
-        var train = IdxReader.ReadImageSet(files[0], files[1]);
-        var test = IdxReader.ReadImageSet(files[2], files[3]);
+        var (train, test) = spec.Name == "cifar10"
+            ? (Cifar10Reader.Read(files[..^1]), Cifar10Reader.Read([files[^1]]))
+            : (IdxReader.ReadImageSet(files[0], files[1]), IdxReader.ReadImageSet(files[2], files[3]));
         if (train.Height != test.Height || train.Width != test.Width)
             throw new DatasetException($"{files[2]}: test images are {test.Height}x{test.Width}, training images {train.Height}x{train.Width}.");
         if (spec.TrainSubset is int n) train = train.StratifiedSubset(n, spec.SubsetSeed);
@@ -38,26 +39,48 @@ public static class DatasetCatalog
         return new DatasetPair(train, test);
     }
 
-    /// <summary>The four IDX files of the spec's dataset. Raw (.gz-less) files are accepted where the .gz is absent.</summary>
-    private static string[] ResolveFiles(DatasetSpec spec)
+    /// <summary>The files of the spec's dataset: for IDX sets (train images, train labels, test images, test labels).</summary>
+    private static string[] ResolveFiles(DatasetSpec spec) => spec.Name switch
     {
-        if (spec.Name != "fashion-mnist")
-            throw new DatasetException($"dataset.name: unknown dataset '{spec.Name}' (expected fashion-mnist).");
-        string directory = spec.Path ?? FashionMnistSystemDirectory;
-        var resolved = new string[FashionMnistFiles.Length];
+        "fashion-mnist" => ResolveIdx(spec, "Fashion-MNIST", FashionMnistSystemDirectory),
+        "mnist" => ResolveIdx(spec, "MNIST", null),
+        "cifar10" => ResolveCifar(spec),
+        _ => throw new DatasetException($"dataset.name: unknown dataset '{spec.Name}' (expected fashion-mnist, mnist or cifar10)."),
+    };
+
+    private static string[] ResolveIdx(DatasetSpec spec, string title, string? systemDirectory)
+    {
+        string directory = spec.Path ?? systemDirectory
+            ?? throw new DatasetException($"dataset.path: required for {spec.Name} (a directory holding {string.Join(", ", IdxFiles)}).");
+        var resolved = new string[IdxFiles.Length];
         var missing = new List<string>();
-        for (int i = 0; i < FashionMnistFiles.Length; i++)
+        for (int i = 0; i < IdxFiles.Length; i++)
         {
-            string gz = Path.Combine(directory, FashionMnistFiles[i]);
+            string gz = Path.Combine(directory, IdxFiles[i]);
             string raw = gz[..^3];
             resolved[i] = File.Exists(gz) ? gz : File.Exists(raw) ? raw : "";
-            if (resolved[i].Length == 0) missing.Add(FashionMnistFiles[i]);
+            if (resolved[i].Length == 0) missing.Add(IdxFiles[i]);
         }
         if (missing.Count == 0) return resolved;
         string how = spec.Path is null
             ? "Install it with `sudo apt-get install dataset-fashion-mnist`, or set dataset.path in the spec to a directory holding these files."
-            : "Point dataset.path at a directory holding these files (gzip-compressed or raw IDX), or remove dataset.path and " +
-              "install Debian's package with `sudo apt-get install dataset-fashion-mnist`.";
-        throw new DatasetException($"Fashion-MNIST not found in {directory}: missing {string.Join(", ", missing)}. {how}");
+            : systemDirectory is not null
+                ? "Point dataset.path at a directory holding these files (gzip-compressed or raw IDX), or remove dataset.path and " +
+                  "install Debian's package with `sudo apt-get install dataset-fashion-mnist`."
+                : "Point dataset.path at a directory holding these files (gzip-compressed or raw IDX).";
+        throw new DatasetException($"{title} not found in {directory}: missing {string.Join(", ", missing)}. {how}");
+    }
+
+    private static string[] ResolveCifar(DatasetSpec spec)
+    {
+        string directory = spec.Path
+            ?? throw new DatasetException("dataset.path: required for cifar10 (the directory of the binary version: data_batch_1..5.bin, test_batch.bin).");
+        var files = Cifar10Reader.TrainFiles.Append(Cifar10Reader.TestFile).Select(f => Path.Combine(directory, f)).ToArray();
+        var missing = files.Where(f => !File.Exists(f)).Select(Path.GetFileName).ToList();
+        if (missing.Count > 0)
+            throw new DatasetException(
+                $"CIFAR-10 not found in {directory}: missing {string.Join(", ", missing)}. Point dataset.path at the extracted " +
+                "binary version (cifar-10-batches-bin: data_batch_1..5.bin and test_batch.bin).");
+        return files;
     }
 }

@@ -1,74 +1,93 @@
 using System.Diagnostics;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Training.Checkpoints;
 using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Models;
 using TorchSharp;
+using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
 namespace OrleansSweep.Training.Trainer;
 
-/// <summary>Where and how one trial trains.</summary>
-public sealed record TrainingContext(Device Device);
+/// <summary>Where and how one trial trains, and where its artifacts go.</summary>
+/// <param name="Device">cpu or cuda:N.</param>
+/// <param name="Checkpoints">Where to checkpoint and resume from; null: neither.</param>
+/// <param name="FinalWeightsPath">Where to export the final weights as a PyTorch state dict (.pt); null: not exported.</param>
+public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null);
 
 /// <summary>
-/// Trains one trial: plain SGD at eta = m * eta~ with the spec's weight decay and momentum, the same epoch budget
-/// for every batch size, every step a full batch of m drawn by a seeded permutation per epoch (the last partial
-/// batch is dropped), and test loss and accuracy after every epoch. Divergence ends the trial as a result.
+/// Trains one trial: SGD at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
+/// epoch budget for every batch size; every step a full batch of m drawn by a seeded permutation per epoch (the last
+/// partial batch is dropped); test loss and accuracy after every epoch; a checkpoint after every k-th epoch. Resuming
+/// from a checkpoint continues bit-identically on CPU (same seed, same threads). Divergence ends the trial as a result.
 /// </summary>
 /// <remarks>Synchronous and CPU-bound: callers run it on a dedicated thread, never on a grain scheduler.</remarks>
 public static class TrialTrainer
 {
-    /// <summary>Layer constructors draw from libtorch's global RNG: build models one at a time, right after seeding.</summary>
-    private static readonly Lock ModelConstruction = new();
-
     public static TrialResult Train(TrialSpec trial, DatasetPair data, TrainingContext context,
         IProgress<EpochMetrics>? progress = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
-        if (!ModelArchitecture.TryParse(trial.Model.Architecture, out int blocks))
-            throw new ArgumentException($"model.architecture: unknown model '{trial.Model.Architecture}'.");
         if (trial.BatchSize > data.Train.Count)
             throw new DatasetException($"grid.batchSizes: batch size {trial.BatchSize} is larger than the training set ({data.Train.Count} images).");
 
         var device = context.Device;
         using var tensors = TensorData.Create(data, device);
-        CifarResNet model;
-        lock (ModelConstruction)
-        {
-            torch.manual_seed(trial.Seed);
-            model = new CifarResNet(blocks, trial.ParsedBnMode, data.Train.Channels);
-        }
-        using var disposeModel = model;
+        using var model = ModelFactory.Create(trial.Model, trial.ParsedBnMode, trial.Seed, data.Train.Channels, data.Train.Height, data.Train.Width);
         model.to(device);
         model.train();
 
         double peakLearningRate = trial.LearningRate;
-        using var optimizer = optim.SGD(model.parameters(), peakLearningRate, trial.Training.Momentum,
-            weight_decay: trial.Training.WeightDecay);
-        using var generator = new Generator((ulong)trial.Seed);
+        using var optimizer = optim.SGD(model.parameters(), peakLearningRate, trial.Training.Momentum, weight_decay: trial.Training.WeightDecay);
+        using var permutationRng = new Generator((ulong)trial.Seed);
+        using var augmentationRng = new Generator((ulong)trial.Seed ^ 0x5EED_A11C_E5L);
 
         int stepsPerEpoch = data.Train.Count / trial.BatchSize;
         long totalSteps = (long)stepsPerEpoch * trial.Training.Epochs;
         long step = 0;
         double? initialLoss = null;
         var epochs = new List<EpochMetrics>();
+        var warnings = new List<string>();
+        int? resumedFrom = null;
+        string fingerprint = TrialFingerprint.Compute(trial);
 
-        for (int epoch = 1; epoch <= trial.Training.Epochs; epoch++)
+        if (context.Checkpoints is { } store)
+        {
+            var load = store.LoadLatest(fingerprint);
+            warnings.AddRange(load.Problems);
+            if (load.Checkpoint is { } checkpoint)
+            {
+                Restore(checkpoint, model, optimizer, permutationRng, augmentationRng);
+                step = checkpoint.Step;
+                initialLoss = checkpoint.InitialLoss;
+                epochs.AddRange(checkpoint.Epochs.Select(e => new EpochMetrics(e.Epoch, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds)));
+                resumedFrom = checkpoint.EpochsDone;
+            }
+        }
+
+        TrialResult Result(TrialStatus status) => new()
+        {
+            TrialId = trial.TrialId, Status = status, Epochs = epochs.ToList(), Device = device.ToString(),
+            Seconds = clock.Elapsed.TotalSeconds, ResumedFromEpoch = resumedFrom, Warnings = warnings.ToList(),
+        };
+
+        for (int epoch = epochs.Count + 1; epoch <= trial.Training.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
-            using var permutation = randperm(data.Train.Count, generator: generator).to(device);
+            using var permutation = randperm(data.Train.Count, generator: permutationRng).to(device);
             double lossSum = 0;
             for (int s = 0; s < stepsPerEpoch; s++, step++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                optimizer.ParamGroups.First().LearningRate = peakLearningRate * ScheduleFactor(trial.Training.Schedule, step, totalSteps);
+                optimizer.ParamGroups.First().LearningRate = peakLearningRate * LearningRateSchedule.Factor(trial.Training, step, totalSteps);
                 double loss;
                 using (NewDisposeScope())
                 {
                     var index = permutation.narrow(0, (long)s * trial.BatchSize, trial.BatchSize);
-                    var output = model.forward(tensors.TrainImages.index_select(0, index));
-                    var lossTensor = nn.functional.cross_entropy(output, tensors.TrainLabels.index_select(0, index));
+                    var images = tensors.TrainImages.index_select(0, index);
+                    if (trial.Dataset.Augment) images = Augmentation.PadCropFlip(images, augmentationRng);
+                    var lossTensor = nn.functional.cross_entropy(model.forward(images), tensors.TrainLabels.index_select(0, index));
                     optimizer.zero_grad();
                     lossTensor.backward();
                     optimizer.step();
@@ -76,36 +95,25 @@ public static class TrialTrainer
                 }
                 initialLoss ??= loss;
                 if (!double.IsFinite(loss) || loss > trial.Training.DivergenceFactor * initialLoss.Value)
-                {
-                    return new TrialResult
-                    {
-                        TrialId = trial.TrialId, Status = TrialStatus.Diverged, Epochs = epochs,
-                        DivergedAtEpoch = epoch, DivergenceLoss = loss, Device = device.ToString(), Seconds = clock.Elapsed.TotalSeconds,
-                    };
-                }
+                    return Result(TrialStatus.Diverged) with { DivergedAtEpoch = epoch, DivergenceLoss = loss };
                 lossSum += loss;
             }
             var (testLoss, testAccuracy) = Evaluate(model, tensors.TestImages, tensors.TestLabels, trial.Training.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch, lossSum / stepsPerEpoch, testLoss, testAccuracy, epochClock.Elapsed.TotalSeconds);
             epochs.Add(metrics);
+            int every = trial.Training.CheckpointEvery;
+            if (context.Checkpoints is { } checkpoints && every > 0 && (epoch % every == 0 || epoch == trial.Training.Epochs))
+                checkpoints.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng));
             progress?.Report(metrics);
         }
 
-        return new TrialResult
+        if (context.FinalWeightsPath is { } weightsPath) ExportForPyTorch(model, weightsPath);
+        return Result(TrialStatus.Completed) with
         {
-            TrialId = trial.TrialId, Status = TrialStatus.Completed, Epochs = epochs,
-            FinalTestAccuracy = Statistics.FinalAccuracy(epochs), FinalTestLoss = Statistics.FinalLoss(epochs),
-            Device = device.ToString(), Seconds = clock.Elapsed.TotalSeconds,
+            FinalTestAccuracy = Statistics.FinalAccuracy(epochs),
+            FinalTestLoss = Statistics.FinalLoss(epochs),
         };
     }
-
-    /// <summary>Multiplier of the peak LR at a step: "step" divides by 10 at 50% and again at 75% of all steps.</summary>
-    public static double ScheduleFactor(string schedule, long step, long totalSteps) => schedule switch
-    {
-        "constant" => 1.0,
-        "step" => step >= 0.75 * totalSteps ? 0.01 : step >= 0.5 * totalSteps ? 0.1 : 1.0,
-        _ => throw new ArgumentException($"training.schedule: unknown schedule '{schedule}'."),
-    };
 
     /// <summary>Mean cross-entropy and accuracy over a set, in eval mode (BN running statistics), without gradients.</summary>
     public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, int batchSize)
@@ -133,5 +141,47 @@ public static class TrialTrainer
         {
             if (wasTraining) model.train();
         }
+    }
+
+    /// <summary>The final weights as a PyTorch state dict (`torch.load` reads it), written atomically.</summary>
+    public static void ExportForPyTorch(nn.Module model, string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        string temporary = path + ".tmp";
+        model.save_py(temporary);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static TrainingCheckpoint Capture(TrialSpec trial, string fingerprint, List<EpochMetrics> epochs, long step, double? initialLoss,
+        nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
+    {
+        using var modelBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(modelBytes, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
+        using var optimizerBytes = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizerBytes, System.Text.Encoding.UTF8, leaveOpen: true)) optimizer.save_state_dict(writer);
+        return new TrainingCheckpoint
+        {
+            TrialId = trial.TrialId, TrialFingerprint = fingerprint, EpochsDone = epochs.Count, Step = step, InitialLoss = initialLoss,
+            Model = modelBytes.ToArray(), Optimizer = optimizerBytes.ToArray(),
+            PermutationRng = GeneratorState(permutationRng), AugmentationRng = GeneratorState(augmentationRng),
+            Epochs = epochs.Select(e => new EpochRecord
+            {
+                Epoch = e.Epoch, TrainLoss = e.TrainLoss, TestLoss = e.TestLoss, TestAccuracy = e.TestAccuracy, Seconds = e.Seconds,
+            }).ToList(),
+        };
+    }
+
+    private static void Restore(TrainingCheckpoint checkpoint, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
+    {
+        using (var reader = new BinaryReader(new MemoryStream(checkpoint.Model))) model.load(reader);
+        using (var reader = new BinaryReader(new MemoryStream(checkpoint.Optimizer))) optimizer.load_state_dict(reader);
+        using (var state = tensor(checkpoint.PermutationRng, ScalarType.Byte)) permutationRng.set_state(state);
+        using (var state = tensor(checkpoint.AugmentationRng, ScalarType.Byte)) augmentationRng.set_state(state);
+    }
+
+    private static byte[] GeneratorState(Generator generator)
+    {
+        using var state = generator.get_state();
+        return state.data<byte>().ToArray();
     }
 }

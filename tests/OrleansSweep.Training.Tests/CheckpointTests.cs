@@ -1,0 +1,142 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+using OrleansSweep.TestSupport;
+using OrleansSweep.Training.Checkpoints;
+using OrleansSweep.Training.Data;
+using OrleansSweep.Training.Native;
+using OrleansSweep.Training.Trainer;
+using TorchSharp;
+using TorchSharp.PyBridge;
+
+namespace OrleansSweep.Training.Tests;
+
+public sealed class CheckpointTests : IDisposable
+{
+    private readonly TemporaryDirectory _work = new("orleans-sweep-ckpt");
+    private readonly TrialSpec _trial;
+    private readonly DatasetPair _data;
+
+    public CheckpointTests()
+    {
+        TorchNativeLoader.EnsureLoaded();
+        torch.set_num_threads(1);
+        SyntheticFashion.Write(_work.Combine("data"), trainCount: 128, testCount: 40);
+        // Momentum, BN, augmentation and a schedule: every piece of state a resume must restore.
+        string json = SyntheticFashion.SpecJson("ckpt", _work.Combine("data"), batchSizes: [16], learningRates: ["2^-7"], bnModes: ["batch"], epochs: 3)
+            .Replace("\"schedule\": \"constant\"", "\"schedule\": \"step\", \"momentum\": 0.9, \"warmup\": true")
+            .Replace("\"path\":", "\"augment\": true, \"path\":");
+        _trial = GridExpander.Expand(SweepSpecLoader.Parse(json)).Single();
+        _data = DatasetCatalog.Load(_trial.Dataset);
+    }
+
+    public void Dispose() => _work.Dispose();
+
+    private CheckpointStore Store(string name) => new(_work.Combine(name), keep: 5);
+
+    private TrialResult Train(CheckpointStore store, int? stopAfterEpoch = null, string? weights = null)
+    {
+        using var stop = new CancellationTokenSource();
+        var progress = new InlineProgress(m => { if (m.Epoch == stopAfterEpoch) stop.Cancel(); });
+        return TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, store, weights), progress, stop.Token);
+    }
+
+    private static void AssertSameRun(TrialResult expected, TrialResult actual)
+    {
+        Assert.Equal(expected.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)),
+            actual.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+        Assert.Equal(expected.FinalTestAccuracy, actual.FinalTestAccuracy);
+    }
+
+    private static byte[] FinalModel(CheckpointStore store) => CheckpointStore.Read(store.Files().First()).Model;
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Resuming_from_any_checkpoint_is_bit_identical_to_an_uninterrupted_run(int interruptedAfter)
+    {
+        var straight = Store("straight");
+        var uninterrupted = Train(straight);
+        Assert.Null(uninterrupted.ResumedFromEpoch);
+
+        var broken = Store("broken");
+        Assert.Throws<OperationCanceledException>(() => Train(broken, stopAfterEpoch: interruptedAfter));
+        var resumed = Train(broken);
+
+        Assert.Equal(interruptedAfter, resumed.ResumedFromEpoch);
+        AssertSameRun(uninterrupted, resumed);
+        Assert.Equal(FinalModel(straight), FinalModel(broken)); // weights, BN statistics: every bit
+    }
+
+    [Fact]
+    public void A_corrupt_newest_checkpoint_is_reported_set_aside_and_the_previous_one_used()
+    {
+        var store = Store("corrupt");
+        var uninterrupted = Train(Store("reference"));
+        Assert.Throws<OperationCanceledException>(() => Train(store, stopAfterEpoch: 2));
+        string newest = store.Files().First();
+        var bytes = File.ReadAllBytes(newest);
+        bytes[bytes.Length / 2] ^= 0xFF;
+        File.WriteAllBytes(newest, bytes);
+
+        var resumed = Train(store);
+
+        Assert.Equal(1, resumed.ResumedFromEpoch);
+        var warning = Assert.Single(resumed.Warnings);
+        Assert.Contains("epoch-00002.ckpt: integrity check failed", warning);
+        Assert.True(File.Exists(newest + ".corrupt"));
+        AssertSameRun(uninterrupted, resumed);
+    }
+
+    [Fact]
+    public void A_truncated_checkpoint_is_named()
+    {
+        var store = Store("truncated");
+        Assert.Throws<OperationCanceledException>(() => Train(store, stopAfterEpoch: 1));
+        string only = store.Files().Single();
+        File.WriteAllBytes(only, File.ReadAllBytes(only)[..100]);
+
+        var error = Assert.Throws<CorruptCheckpointException>(() => CheckpointStore.Read(only));
+        Assert.Equal("truncated or not a checkpoint file", error.Message);
+        var load = store.LoadLatest(TrialFingerprint.Compute(_trial));
+        Assert.Null(load.Checkpoint); // nothing usable: the trial starts afresh, and says why
+        Assert.Contains("truncated", Assert.Single(load.Problems));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_a_trial_with_other_settings_is_not_used()
+    {
+        var store = Store("other");
+        Assert.Throws<OperationCanceledException>(() => Train(store, stopAfterEpoch: 1));
+        var load = store.LoadLatest(TrialFingerprint.Compute(_trial with { Seed = 99 }));
+        Assert.Null(load.Checkpoint);
+        Assert.Contains("belongs to a trial with other settings", Assert.Single(load.Problems));
+    }
+
+    [Fact]
+    public void Only_the_newest_checkpoints_are_kept_and_no_temporary_files_remain()
+    {
+        var store = new CheckpointStore(_work.Combine("keep"), keep: 2);
+        TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, store));
+        Assert.Equal(["epoch-00003.ckpt", "epoch-00002.ckpt"], store.Files().Select(Path.GetFileName));
+        Assert.Empty(Directory.GetFiles(store.Directory, "*.tmp"));
+    }
+
+    [Fact]
+    public void Final_weights_are_exported_as_a_pytorch_state_dict()
+    {
+        string weights = _work.Combine("final.pt");
+        Train(Store("export"), weights: weights);
+        Assert.True(File.Exists(weights));
+        using var fresh = new Models.CifarResNet(1, BnMode.Batch);
+        using var before = fresh.state_dict()["stem.weight"].clone();
+        fresh.load_py(weights); // PyTorch's pickle format: every key and shape must match
+        Assert.False(fresh.state_dict()["stem.weight"].allclose(before));
+        Assert.NotEqual(1.0f, fresh.state_dict()["stem_norm.running_var"].mean().item<float>());
+    }
+
+    private sealed class InlineProgress(Action<EpochMetrics> report) : IProgress<EpochMetrics>
+    {
+        public void Report(EpochMetrics value) => report(value);
+    }
+}
