@@ -63,6 +63,27 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public async Task Concurrent_trials_in_one_process_do_not_interfere()
+    {
+        var first = Trial(epochs: 1);
+        var second = Trial(epochs: 1, lr: "2^-7", bn: "batch");
+        var alone = (Train(first), Train(second));
+        var together = await Task.WhenAll(Task.Run(() => Train(first)), Task.Run(() => Train(second)));
+        Assert.Equal(alone.Item1.Epochs.Select(e => e.TrainLoss), together[0].Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(alone.Item2.Epochs.Select(e => e.TrainLoss), together[1].Epochs.Select(e => e.TrainLoss));
+    }
+
+    [Fact]
+    public void Trains_alexnet_small_with_warmup_and_cosine()
+    {
+        var trial = Trial(epochs: 2, lr: "2^-9", schedule: "cosine") with { Model = new ModelSpec { Architecture = "alexnet-small" } };
+        trial = trial with { Training = trial.Training with { Warmup = true, Momentum = 0.9 } };
+        var result = Train(trial);
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
+    }
+
+    [Fact]
     public void A_huge_learning_rate_diverges_as_a_result_not_an_exception()
     {
         var result = Train(Trial(lr: "2^4"));
@@ -86,17 +107,6 @@ public sealed class TrainerTests : IDisposable
         var error = Assert.Throws<DatasetException>(() => Train(Trial(batch: 1024)));
         Assert.Contains("batch size 1024 is larger than the training set (512 images)", error.Message);
     }
-
-    [Theory]
-    [InlineData("step", 0, 100, 1.0)]
-    [InlineData("step", 49, 100, 1.0)]
-    [InlineData("step", 50, 100, 0.1)]
-    [InlineData("step", 74, 100, 0.1)]
-    [InlineData("step", 75, 100, 0.01)]
-    [InlineData("step", 99, 100, 0.01)]
-    [InlineData("constant", 99, 100, 1.0)]
-    public void Step_schedule_divides_by_ten_at_half_and_three_quarters(string schedule, long step, long total, double factor) =>
-        Assert.Equal(factor, LearningRateSchedule.Factor(new Core.Specs.TrainingSpec { Epochs = 1, Schedule = schedule }, step, total));
 
     [Fact]
     public void Cpu_device_resolves_to_cpu_and_missing_cuda_falls_back_with_a_reason()
