@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Grains.Devices;
+using OrleansSweep.Training.Checkpoints;
 using OrleansSweep.Training.Data;
 using Spectre.Console;
 
@@ -45,9 +46,28 @@ public static class CliApp
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
+        var trialOption = new Option<string?>("--trial") { Description = "Trial id to train (needed when the spec has several), e.g. bs16-lr2^-8-none-s0" };
+        var trainDeviceOption = new Option<string>("--device") { Description = "cpu, cuda:N or auto", DefaultValueFactory = _ => "cpu" };
+        var checkpointsOption = new Option<string?>("--checkpoints") { Description = "Checkpoint directory: written every epoch, resumed from when present" };
+        var weightsOption = new Option<string?>("--weights") { Description = "Export the final weights here as a PyTorch state dict (.pt)" };
+        var jsonOption = new Option<bool>("--json") { Description = "Print the result as JSON only" };
+        var train = new Command("train", "Train one trial of a spec in this process, without Orleans (debugging, benchmarks).\n\n" +
+                                         "Example: orleans-sweep train configs/quickstart.json --trial bs16-lr2^-8-none-s0 --threads 2")
+        {
+            specArgument, trialOption, trainDeviceOption, threadsOption, checkpointsOption, weightsOption, jsonOption,
+        };
+        train.SetAction((parse, token) => Guard(console, () =>
+        {
+            int? threads = parse.GetValue(threadsOption);
+            if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
+            var settings = new TrainCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(trialOption), parse.GetValue(trainDeviceOption)!,
+                threads, parse.GetValue(checkpointsOption), parse.GetValue(weightsOption), parse.GetValue(jsonOption));
+            return Task.Run(() => new TrainCommand(console).Execute(settings, token), CancellationToken.None);
+        }));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run,
+            run, train,
         };
         var parseResult = root.Parse(args);
         return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);
@@ -59,7 +79,7 @@ public static class CliApp
         {
             return await action();
         }
-        catch (Exception e) when (e is SpecException or DatasetException or StudyDirectoryException or UsageException)
+        catch (Exception e) when (e is SpecException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;
@@ -79,5 +99,4 @@ public static class CliApp
         }
     }
 
-    private sealed class UsageException(string message) : Exception(message);
 }

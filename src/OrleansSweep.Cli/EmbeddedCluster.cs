@@ -20,7 +20,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public SweepClient Client => new(_host.Services.GetRequiredService<IGrainFactory>());
 
-    public static async Task<EmbeddedCluster> StartAsync(DeviceOptions devices, CancellationToken cancellation)
+    public static async Task<EmbeddedCluster> StartAsync(DeviceOptions devices, string studyDirectory, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
@@ -41,7 +41,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                 d.Devices = devices.Devices;
                 d.SlotsPerDevice = devices.SlotsPerDevice;
                 d.ThreadsPerTrial = devices.ThreadsPerTrial;
-            }, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots);
+            }, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, a => a.Root = studyDirectory);
         });
         var host = builder.Build();
         await host.StartAsync(cancellation);

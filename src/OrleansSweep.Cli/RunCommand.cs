@@ -30,7 +30,7 @@ public sealed class RunCommand(IAnsiConsole console)
         var native = TorchNativeLoader.EnsureLoaded();
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
-        await using var cluster = await EmbeddedCluster.StartAsync(settings.Devices, cancellation);
+        await using var cluster = await EmbeddedCluster.StartAsync(settings.Devices, study, cancellation);
         var client = cluster.Client;
         await client.StartAsync(spec);
 

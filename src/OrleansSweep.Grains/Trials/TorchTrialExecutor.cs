@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Training.Checkpoints;
 using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Native;
 using OrleansSweep.Training.Trainer;
@@ -8,8 +10,11 @@ using TorchSharp;
 
 namespace OrleansSweep.Grains.Trials;
 
-/// <summary>The product path: loads the trial's dataset (shared cache) and trains it with TorchSharp.</summary>
-public sealed class TorchTrialExecutor(ILogger<TorchTrialExecutor> logger) : ITrialExecutor
+/// <summary>
+/// The product path: loads the trial's dataset (shared cache) and trains it with TorchSharp, checkpointing into and
+/// resuming from the trial's artifact directory, and exporting its final weights there (final.pt).
+/// </summary>
+public sealed class TorchTrialExecutor(IOptions<ArtifactOptions> artifacts, ILogger<TorchTrialExecutor> logger) : ITrialExecutor
 {
     private static readonly Lock ThreadGate = new();
     private static int _threads;
@@ -24,7 +29,12 @@ public sealed class TorchTrialExecutor(ILogger<TorchTrialExecutor> logger) : ITr
         }
         var resolved = TorchDevices.Resolve(device, out string? fallback);
         if (fallback is not null) logger.LogWarning("Trial {Trial}: {Reason}", trial.TrialId, fallback);
-        var data = DatasetCatalog.Load(trial.Dataset);
-        return TrialTrainer.Train(trial, data, new TrainingContext(resolved), progress, cancellation);
+        string? directory = artifacts.Value.TrialDirectory(trial.SweepName, trial.TrialId);
+        var context = new TrainingContext(resolved,
+            directory is null ? null : new CheckpointStore(Path.Combine(directory, "checkpoints")),
+            directory is null ? null : Path.Combine(directory, "final.pt"));
+        var result = TrialTrainer.Train(trial, DatasetCatalog.Load(trial.Dataset), context, progress, cancellation);
+        foreach (string warning in result.Warnings) logger.LogWarning("Trial {Trial}: {Warning}", trial.TrialId, warning);
+        return fallback is null ? result : result with { Warnings = [fallback, .. result.Warnings] };
     }
 }
