@@ -57,6 +57,51 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Running_the_same_spec_again_resumes_from_checkpoints_instead_of_retraining()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 128, testCount: 20);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-resume", data, batchSizes: [16], learningRates: ["2^-7"], epochs: 2));
+        string study = _work.Combine("study");
+
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
+        string first = File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName));
+        Assert.True(File.Exists(Path.Combine(study, "trials", "bs16-lr2^-7-none-s0", "final.pt")));
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
+
+        string json = File.ReadAllText(Path.Combine(study, StudyFiles.JsonFileName));
+        Assert.Contains("\"resumedFromEpoch\": 2", json);
+        string again = File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName));
+        string Accuracies(string csv) => string.Join("|", csv.Split('\n').Skip(1).Select(l => l.Split(',').ElementAtOrDefault(7)));
+        Assert.Equal(Accuracies(first), Accuracies(again));
+    }
+
+    [Fact]
+    public async Task Train_runs_one_trial_without_orleans_and_prints_json()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 128, testCount: 20);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-train", data, batchSizes: [16, 32], learningRates: ["2^-7"], epochs: 1));
+
+        Assert.Equal(ExitCodes.UserError, await Run("train", spec));
+        Assert.Contains("has 2 trials; pick one with --trial (e.g. --trial bs16-lr2^-7-none-s0)", _output.ToString());
+        _output.GetStringBuilder().Clear();
+
+        Assert.Equal(ExitCodes.Ok, await Run("train", spec, "--trial", "bs32-lr2^-7-none-s0", "--threads", "1", "--json"));
+        using var result = System.Text.Json.JsonDocument.Parse(_output.ToString());
+        Assert.Equal("bs32-lr2^-7-none-s0", result.RootElement.GetProperty("trialId").GetString());
+        Assert.Equal(1, result.RootElement.GetProperty("epochs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Train_with_an_unknown_trial_lists_the_real_ones()
+    {
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-train2", "/tmp"));
+        Assert.Equal(ExitCodes.UserError, await Run("train", spec, "--trial", "nope"));
+        Assert.Contains("--trial: 'nope' is not a trial of", _output.ToString());
+    }
+
+    [Fact]
     public async Task A_bad_spec_is_one_clear_line_exit_2_and_leaves_nothing_behind()
     {
         string spec = WriteSpec(SyntheticFashion.SpecJson("bad", "/tmp").Replace("\"epochs\": 2", "\"epochs\": 2, \"epoch\": 3"));
