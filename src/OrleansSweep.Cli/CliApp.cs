@@ -29,20 +29,19 @@ public static class CliApp
         {
             specArgument, studyOption, deviceOption, slotsOption, threadsOption, plainOption,
         };
-        run.SetAction((parse, token) => Guard(console, async () =>
+        DeviceOptions Devices(ParseResult parse)
         {
             int slots = parse.GetValue(slotsOption);
             int? threads = parse.GetValue(threadsOption);
             if (slots < 1) throw new UsageException($"--slots: {slots} (expected >= 1).");
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
-            var devices = new DeviceOptions
-            {
-                Devices = parse.GetValue(deviceOption)!.ToList(),
-                SlotsPerDevice = slots,
-                ThreadsPerTrial = threads,
-            };
-            bool interactive = !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
-            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), devices, interactive);
+            return new DeviceOptions { Devices = parse.GetValue(deviceOption)!.ToList(), SlotsPerDevice = slots, ThreadsPerTrial = threads };
+        }
+        bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
+
+        run.SetAction((parse, token) => Guard(console, async () =>
+        {
+            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), Devices(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
@@ -65,9 +64,25 @@ public static class CliApp
             return Task.Run(() => new TrainCommand(console).Execute(settings, token), CancellationToken.None);
         }));
 
+        var studyArgument = new Argument<string>("study") { Description = "Study directory of an earlier run, e.g. studies/quickstart" };
+        var resume = new Command("resume", "Continue an interrupted sweep from its study directory: finished trials are kept, the others " +
+                                           "continue from their checkpoints.\n\nExample: orleans-sweep resume studies/quickstart")
+        {
+            studyArgument, deviceOption, slotsOption, threadsOption, plainOption,
+        };
+        resume.SetAction((parse, token) => Guard(console, async () =>
+        {
+            string study = parse.GetValue(studyArgument)!;
+            string spec = Path.Combine(study, Core.Results.StudyFiles.SpecFileName);
+            if (!File.Exists(spec))
+                throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({Core.Results.StudyFiles.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
+            var settings = new RunCommand.Settings(spec, study, Devices(parse), Interactive(parse));
+            return await new RunCommand(console).ExecuteAsync(settings, token);
+        }));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run, train,
+            run, resume, train,
         };
         var parseResult = root.Parse(args);
         return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);

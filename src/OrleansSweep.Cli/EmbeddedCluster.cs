@@ -16,6 +16,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 {
     private readonly IHost _host;
 
+    public const string StateFileName = "state.db";
+
     private EmbeddedCluster(IHost host) => _host = host;
 
     public SweepClient Client => new(_host.Services.GetRequiredService<IGrainFactory>());
@@ -35,7 +37,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(siloPort: FreeLoopbackPort(), gatewayPort: FreeLoopbackPort());
-            silo.AddMemoryGrainStorage(SweepOptions.StorageName);
+            // Durable: a killed or interrupted run resumes from here (see `orleans-sweep resume`).
+            silo.AddSqliteGrainStorage(SweepOptions.StorageName, Path.Combine(studyDirectory, StateFileName));
             silo.AddOrleansSweep(d =>
             {
                 d.Devices = devices.Devices;

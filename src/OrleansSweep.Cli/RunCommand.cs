@@ -19,7 +19,7 @@ public sealed class RunCommand(IAnsiConsole console)
     {
         var spec = SweepSpecLoader.LoadFile(settings.SpecPath);
         DatasetCatalog.EnsureAvailable(spec.Dataset);
-        string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name));
+        string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name), spec);
         var trials = GridExpander.Expand(spec);
 
         console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each)");

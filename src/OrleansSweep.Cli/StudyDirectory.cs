@@ -1,3 +1,6 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+
 namespace OrleansSweep.Cli;
 
 /// <summary>A study directory that cannot be created or written.</summary>
@@ -7,10 +10,17 @@ public static class StudyDirectory
 {
     public static string DefaultFor(string sweepName) => Path.Combine("studies", sweepName);
 
-    /// <summary>Creates the directory if needed and proves it writable, so a sweep never trains into a dead end.</summary>
-    public static string Prepare(string path)
+    /// <summary>
+    /// Creates the directory if needed and proves it writable, so a sweep never trains into a dead end. A study of
+    /// another spec is refused: its state and checkpoints belong to that sweep.
+    /// </summary>
+    public static string Prepare(string path, SweepSpec spec)
     {
         string full = Path.GetFullPath(path);
+        string existingSpec = Path.Combine(full, StudyFiles.SpecFileName);
+        if (File.Exists(existingSpec) && SpecFingerprint.Compute(SweepSpecLoader.LoadFile(existingSpec)) != SpecFingerprint.Compute(spec))
+            throw new StudyDirectoryException(
+                $"{full}: holds a study of a different spec ({existingSpec}); choose another --study directory, or another sweep name.");
         try
         {
             if (File.Exists(full)) throw new StudyDirectoryException($"{full}: is a file (expected a study directory).");

@@ -57,23 +57,63 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Running_the_same_spec_again_resumes_from_checkpoints_instead_of_retraining()
+    public async Task Running_the_same_spec_again_keeps_finished_trials_without_retraining()
     {
         string data = _work.Combine("data");
         SyntheticFashion.Write(data, trainCount: 128, testCount: 20);
-        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-resume", data, batchSizes: [16], learningRates: ["2^-7"], epochs: 2));
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-again", data, batchSizes: [16], learningRates: ["2^-7"], epochs: 2));
         string study = _work.Combine("study");
 
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
         string first = File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName));
         Assert.True(File.Exists(Path.Combine(study, "trials", "bs16-lr2^-7-none-s0", "final.pt")));
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
+        Assert.Equal(first, File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName))); // same seconds: not rerun
+    }
 
-        string json = File.ReadAllText(Path.Combine(study, StudyFiles.JsonFileName));
-        Assert.Contains("\"resumedFromEpoch\": 2", json);
-        string again = File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName));
-        string Accuracies(string csv) => string.Join("|", csv.Split('\n').Skip(1).Select(l => l.Split(',').ElementAtOrDefault(7)));
-        Assert.Equal(Accuracies(first), Accuracies(again));
+    [Fact]
+    public async Task An_interrupted_sweep_resumes_from_its_study_and_keeps_what_was_finished()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 256, testCount: 20);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-resume", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^-7"], epochs: 3));
+        string study = _work.Combine("study");
+        string csv = Path.Combine(study, StudyFiles.CsvFileName);
+
+        using var interrupt = new CancellationTokenSource();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var running = CliApp.InvokeAsync(["run", spec, "--study", study, "--threads", "1"], console, interrupt.Token);
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(File.Exists(csv) && File.ReadAllText(csv).Contains(",completed,")) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        interrupt.Cancel(); // Ctrl-C after the first finished trial
+        Assert.Equal(ExitCodes.Cancelled, await running);
+        var finishedBefore = File.ReadAllLines(csv).Where(l => l.Contains(",completed,")).ToList();
+        Assert.NotEmpty(finishedBefore);
+
+        Assert.Equal(ExitCodes.Ok, await Run("resume", study, "--threads", "1"));
+
+        var after = File.ReadAllLines(csv).Skip(1).ToList();
+        Assert.Equal(4, after.Count);
+        Assert.All(after, l => Assert.Contains(",completed,", l));
+        Assert.All(finishedBefore, l => Assert.Contains(l, after)); // kept as they were, not retrained
+    }
+
+    [Fact]
+    public async Task Resume_of_a_directory_that_is_not_a_study_is_a_clear_error()
+    {
+        Assert.Equal(ExitCodes.UserError, await Run("resume", _work.Path));
+        Assert.Contains("not a study directory (spec.json is missing", _output.ToString());
+    }
+
+    [Fact]
+    public async Task A_study_of_another_spec_is_refused()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
+        string study = _work.Combine("study");
+        Assert.Equal(ExitCodes.Ok, await Run("run", WriteSpec(SyntheticFashion.SpecJson("same-name", data, epochs: 1)), "--study", study, "--threads", "1"));
+        Assert.Equal(ExitCodes.UserError, await Run("run", WriteSpec(SyntheticFashion.SpecJson("same-name", data, epochs: 2)), "--study", study));
+        Assert.Contains("holds a study of a different spec", _output.ToString());
     }
 
     [Fact]

@@ -45,6 +45,7 @@ public sealed class SweepGrain(
             if (S.SpecFingerprint != fingerprint)
                 throw new ArgumentException(
                     $"sweep '{spec.Name}' already exists with a different spec; choose another name (or delete its study) to run this one.");
+            if (S.State == SweepState.Cancelled) await ResumeCancelledAsync();
             return Snapshot();
         }
 
@@ -56,6 +57,21 @@ public sealed class SweepGrain(
         await state.WriteStateAsync();
         await DispatchAsync();
         return Snapshot();
+    }
+
+    /// <summary>Starting a cancelled sweep again resumes it: its cancelled trials run again (from their checkpoints).</summary>
+    private async Task ResumeCancelledAsync()
+    {
+        foreach (var (id, result) in S.Results.Where(r => r.Value.Status == TrialStatus.Cancelled).ToList())
+        {
+            S.Results.Remove(id);
+            S.Statuses[id] = TrialStatus.Pending;
+        }
+        foreach (var id in S.Statuses.Where(s => s.Value == TrialStatus.Cancelled).Select(s => s.Key).ToList())
+            S.Statuses[id] = TrialStatus.Pending;
+        S.State = S.Results.Count == _trials.Count ? SweepState.Completed : SweepState.Running;
+        await state.WriteStateAsync();
+        await DispatchAsync();
     }
 
     public Task<SweepSnapshot> GetSnapshot() => Task.FromResult(Snapshot());

@@ -2,23 +2,33 @@ using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Grains.Placement;
+using Orleans.Placement;
 
 namespace OrleansSweep.Grains.Trials;
 
 /// <summary>
 /// One trial. Start returns at once; <see cref="TrialRunner"/> trains on a dedicated thread of this silo, and the epochs
 /// and the result are reported to the sweep grain (the result through a retrying Polly pipeline).
+/// Placed only on silos that publish device slots, the least loaded of them by activation count.
 /// </summary>
+[DeviceSiloPlacementFilter]
+[ActivationCountBasedPlacement]
 public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, ILogger<TrialGrain> logger)
     : Grain, ITrialGrain
 {
-    private readonly CancellationTokenSource _cancellation = new();
+    private CancellationTokenSource _cancellation = new();
     private Task? _training;
     private TrialResult? _result;
     private IGrainTimer? _keepAlive;
 
     public Task Start(TrialSpec trial)
     {
+        if (_result is { Status: TrialStatus.Cancelled })
+        {
+            // A cancelled sweep was resumed: train again, from the checkpoints.
+            (_result, _training, _cancellation) = (null, null, new CancellationTokenSource());
+        }
         if (_result is not null) return ReportAsync(trial.SweepName, _result); // the sweep asks again: it missed our result
         if (_training is not null) return Task.CompletedTask;
 
