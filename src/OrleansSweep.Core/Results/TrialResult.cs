@@ -35,6 +35,8 @@ public sealed record TrialResult
     public double? DivergenceLoss { get; init; }
     public string? FailureReason { get; init; }
     public string? Device { get; init; }
+    /// <summary>The silo (host:port) that trained it.</summary>
+    public string? Silo { get; init; }
     /// <summary>Wall time of this run (a resumed trial counts from its resumption).</summary>
     public double Seconds { get; init; }
     /// <summary>Epochs restored from a checkpoint instead of being trained by this run (null: started afresh).</summary>

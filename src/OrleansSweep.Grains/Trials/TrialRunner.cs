@@ -3,6 +3,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
+using Orleans.Runtime;
 
 namespace OrleansSweep.Grains.Trials;
 
@@ -10,11 +11,14 @@ namespace OrleansSweep.Grains.Trials;
 /// Runs a trial on a device slot of this silo, on a dedicated long-running thread (never a grain scheduler), and turns
 /// every ending into a <see cref="TrialResult"/>: divergence and cancellation are results, bad data fails fast.
 /// </summary>
-public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILogger<TrialRunner> logger)
+public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILocalSiloDetails silo, ILogger<TrialRunner> logger)
 {
-    public Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation) =>
-        Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
+    public async Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    {
+        var result = await Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        return result with { Silo = silo.SiloAddress.Endpoint.ToString() };
+    }
 
     private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
     {

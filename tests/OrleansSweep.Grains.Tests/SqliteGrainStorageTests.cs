@@ -1,0 +1,88 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
+using Orleans.Serialization;
+using Orleans.Storage;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Grains.Storage;
+using OrleansSweep.Grains.Sweeps;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Grains.Tests;
+
+public sealed class SqliteGrainStorageTests : IDisposable
+{
+    private readonly TemporaryDirectory _dir = new("orleans-sweep-sqlite");
+    private readonly Serializer _serializer = new ServiceCollection()
+        .AddSerializer(s => { s.AddAssembly(typeof(SweepGrainState).Assembly); s.AddOrleansSweepSerializers(); })
+        .BuildServiceProvider().GetRequiredService<Serializer>();
+    private static readonly GrainId Grain = GrainId.Create("sweep", "s1");
+
+    public void Dispose() => _dir.Dispose();
+
+    private SqliteGrainStorage Open() => new(_dir.Combine("state.db"), _serializer);
+
+    private static SweepGrainState Sample() => new()
+    {
+        Spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("s1", "/data")),
+        SpecFingerprint = "abc",
+        State = SweepState.Running,
+        Statuses = { ["t1"] = TrialStatus.Completed, ["t2"] = TrialStatus.Pending },
+        Results = { ["t1"] = new TrialResult { TrialId = "t1", Status = TrialStatus.Completed, FinalTestAccuracy = 0.875 } },
+    };
+
+    [Fact]
+    public async Task State_survives_reopening_the_file()
+    {
+        var written = new GrainState<SweepGrainState>(Sample());
+        await Open().WriteStateAsync("sweep", Grain, written);
+
+        var read = new GrainState<SweepGrainState>();
+        await Open().ReadStateAsync("sweep", Grain, read);
+
+        Assert.True(read.RecordExists);
+        Assert.Equal(written.ETag, read.ETag);
+        Assert.Equal("abc", read.State!.SpecFingerprint);
+        Assert.Equal(SweepState.Running, read.State.State);
+        Assert.Equal(0.875, read.State.Results["t1"].FinalTestAccuracy);
+        Assert.Equal(TrialStatus.Pending, read.State.Statuses["t2"]);
+        Assert.Equal(SpecFingerprint.Compute(Sample().Spec!), SpecFingerprint.Compute(read.State.Spec!));
+    }
+
+    [Fact]
+    public async Task A_missing_record_reads_as_new_state()
+    {
+        var read = new GrainState<SweepGrainState>();
+        await Open().ReadStateAsync("sweep", Grain, read);
+        Assert.False(read.RecordExists);
+        Assert.Null(read.ETag);
+        Assert.Equal(SweepState.NotStarted, read.State!.State);
+    }
+
+    [Fact]
+    public async Task A_stale_writer_is_refused()
+    {
+        var storage = Open();
+        var first = new GrainState<SweepGrainState>(Sample());
+        await storage.WriteStateAsync("sweep", Grain, first);
+        var stale = new GrainState<SweepGrainState>(Sample()) { ETag = first.ETag };
+        await storage.WriteStateAsync("sweep", Grain, first); // first moves on
+
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("sweep", Grain, stale));
+        var duplicateInsert = new GrainState<SweepGrainState>(Sample());
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("sweep", Grain, duplicateInsert));
+    }
+
+    [Fact]
+    public async Task Clear_removes_the_record()
+    {
+        var storage = Open();
+        var state = new GrainState<SweepGrainState>(Sample());
+        await storage.WriteStateAsync("sweep", Grain, state);
+        await storage.ClearStateAsync("sweep", Grain, state);
+        var read = new GrainState<SweepGrainState>();
+        await storage.ReadStateAsync("sweep", Grain, read);
+        Assert.False(read.RecordExists);
+    }
+}
