@@ -17,6 +17,10 @@ public interface ISweepGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task ReportProgress(string trialId, EpochMetrics metrics);
 
+    /// <summary>A training trial is alive (heartbeat): extends its lease.</summary>
+    [AlwaysInterleave]
+    Task RenewLease(string trialId);
+
     /// <summary>A trial ended; recorded exactly once even when reported again.</summary>
     Task ReportResult(TrialResult result);
 

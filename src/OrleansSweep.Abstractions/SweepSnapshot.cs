@@ -21,6 +21,8 @@ public sealed record SweepSnapshot
     [Id(4)] public IReadOnlyDictionary<string, TrialStatus> Statuses { get; init; } = new Dictionary<string, TrialStatus>();
     [Id(5)] public IReadOnlyDictionary<string, TrialResult> Results { get; init; } = new Dictionary<string, TrialResult>();
     [Id(6)] public IReadOnlyList<TrialProgress> Running { get; init; } = [];
+    /// <summary>Transient failures per trial so far (retried ones included).</summary>
+    [Id(7)] public IReadOnlyDictionary<string, int> TransientFailures { get; init; } = new Dictionary<string, int>();
 
     public int Finished => Results.Count;
     public bool IsDone => State is SweepState.Completed or SweepState.Cancelled;

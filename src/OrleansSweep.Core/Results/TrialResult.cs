@@ -19,6 +19,15 @@ public static class TrialStatusExtensions
         status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed or TrialStatus.Cancelled;
 }
 
+/// <summary>Why a trial failed, which decides whether it is tried again.</summary>
+public enum FailureKind
+{
+    /// <summary>Bad spec or data: the same attempt would fail the same way. Never retried.</summary>
+    Deterministic,
+    /// <summary>Silo lost, lease expired, storage or memory trouble: retried from the last checkpoint, boundedly.</summary>
+    Transient,
+}
+
 /// <summary>Metrics after one epoch.</summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds);
 
@@ -34,6 +43,10 @@ public sealed record TrialResult
     public int? DivergedAtEpoch { get; init; }
     public double? DivergenceLoss { get; init; }
     public string? FailureReason { get; init; }
+    /// <summary>Set for failures: whether the sweep may try again.</summary>
+    public FailureKind? FailureKind { get; init; }
+    /// <summary>Attempts it took (1 unless transient failures were retried).</summary>
+    public int Attempts { get; init; } = 1;
     public string? Device { get; init; }
     /// <summary>The silo (host:port) that trained it.</summary>
     public string? Silo { get; init; }

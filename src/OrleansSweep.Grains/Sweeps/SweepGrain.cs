@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
@@ -9,15 +10,23 @@ namespace OrleansSweep.Grains.Sweeps;
 /// <summary>
 /// Owns one sweep: validates and expands the spec, keeps up to the concurrency limit of trials running in grid order,
 /// records each result exactly once (persisting before acknowledging), and finishes when every cell has a result.
+/// Each running trial holds a lease renewed by its heartbeats and progress; an expired lease or a transient failure
+/// sends the trial back to pending after a back-off (bounded attempts), to resume from its checkpoint on any silo.
+/// Divergence is a result and deterministic failures are recorded at once: neither is retried.
 /// </summary>
 public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
-    IOptions<SweepOptions> options) : Grain, ISweepGrain
+    IOptions<SweepOptions> options,
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain
 {
     private IReadOnlyList<TrialSpec> _trials = [];
     private readonly Dictionary<string, TrialProgress> _progress = new();
+    private readonly Dictionary<string, DateTime> _leaseExpiry = new();
+    private readonly Random _jitter = new();
+    private IGrainTimer? _supervisor;
 
     private SweepGrainState S => state.State;
+    private SweepOptions O => options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -26,9 +35,14 @@ public sealed class SweepGrain(
         if (S.State == SweepState.Running)
         {
             // After a restart: trials marked running may have lost their silo. Starting them again is safe: a trial
-            // grain that is still training ignores it, one that finished re-reports its result.
+            // grain that is still training ignores it, one that finished re-reports its result, a new one resumes
+            // from the trial's checkpoint.
             foreach (var trial in _trials.Where(t => S.Statuses[t.TrialId] == TrialStatus.Running))
+            {
+                RenewLeaseOf(trial.TrialId);
                 await TrialGrainFor(trial).Start(trial);
+            }
+            StartSupervisor();
             await DispatchAsync();
         }
     }
@@ -55,6 +69,7 @@ public sealed class SweepGrain(
         S.State = SweepState.Running;
         S.Statuses = _trials.ToDictionary(t => t.TrialId, _ => TrialStatus.Pending);
         await state.WriteStateAsync();
+        StartSupervisor();
         await DispatchAsync();
         return Snapshot();
     }
@@ -62,15 +77,14 @@ public sealed class SweepGrain(
     /// <summary>Starting a cancelled sweep again resumes it: its cancelled trials run again (from their checkpoints).</summary>
     private async Task ResumeCancelledAsync()
     {
-        foreach (var (id, result) in S.Results.Where(r => r.Value.Status == TrialStatus.Cancelled).ToList())
-        {
+        foreach (var id in S.Results.Where(r => r.Value.Status == TrialStatus.Cancelled).Select(r => r.Key).ToList())
             S.Results.Remove(id);
-            S.Statuses[id] = TrialStatus.Pending;
-        }
-        foreach (var id in S.Statuses.Where(s => s.Value == TrialStatus.Cancelled).Select(s => s.Key).ToList())
+        foreach (var id in S.Statuses.Where(s => s.Value is TrialStatus.Cancelled or TrialStatus.Running && !S.Results.ContainsKey(s.Key))
+                     .Select(s => s.Key).ToList())
             S.Statuses[id] = TrialStatus.Pending;
         S.State = S.Results.Count == _trials.Count ? SweepState.Completed : SweepState.Running;
         await state.WriteStateAsync();
+        StartSupervisor();
         await DispatchAsync();
     }
 
@@ -79,7 +93,16 @@ public sealed class SweepGrain(
     public Task ReportProgress(string trialId, EpochMetrics metrics)
     {
         if (S.Statuses.GetValueOrDefault(trialId) == TrialStatus.Running && S.Spec is not null)
+        {
             _progress[trialId] = new TrialProgress(trialId, metrics.Epoch, S.Spec.Training.Epochs, metrics);
+            RenewLeaseOf(trialId);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RenewLease(string trialId)
+    {
+        if (S.Statuses.GetValueOrDefault(trialId) == TrialStatus.Running) RenewLeaseOf(trialId);
         return Task.CompletedTask;
     }
 
@@ -88,18 +111,21 @@ public sealed class SweepGrain(
         if (!S.Statuses.TryGetValue(result.TrialId, out var status))
             throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no trial '{result.TrialId}'.");
         if (S.Results.ContainsKey(result.TrialId)) return; // exactly once: a repeated report changes nothing
-        if (result.Status == TrialStatus.Cancelled && S.State != SweepState.Cancelled && status == TrialStatus.Running)
+
+        if (result.Status == TrialStatus.Cancelled && S.State != SweepState.Cancelled)
         {
-            // A trial stopped without the sweep asking (e.g. its silo shut down): run it again.
-            S.Statuses[result.TrialId] = TrialStatus.Pending;
+            // Stopped without the sweep asking (its silo shut down): run it again, from its checkpoint.
+            if (status == TrialStatus.Running) S.Statuses[result.TrialId] = TrialStatus.Pending;
+        }
+        else if (result is { Status: TrialStatus.Failed, FailureKind: FailureKind.Transient })
+        {
+            if (status == TrialStatus.Running) RecordTransientFailure(result.TrialId, result.FailureReason ?? "transient failure");
         }
         else
         {
-            S.Statuses[result.TrialId] = result.Status;
-            S.Results[result.TrialId] = result;
+            Record(result);
         }
-        _progress.Remove(result.TrialId);
-        if (S.State == SweepState.Running && S.Results.Count == _trials.Count) S.State = SweepState.Completed;
+        ForgetRunning(result.TrialId);
         await state.WriteStateAsync();
         await DispatchAsync();
     }
@@ -113,17 +139,108 @@ public sealed class SweepGrain(
             await TrialGrainFor(trial).Cancel();
     }
 
-    /// <summary>Starts pending trials, in grid order, until the concurrency limit is reached.</summary>
+    private void Record(TrialResult result)
+    {
+        var recorded = result with { Attempts = S.TransientFailures.GetValueOrDefault(result.TrialId) + 1 };
+        S.Statuses[result.TrialId] = recorded.Status;
+        S.Results[result.TrialId] = recorded;
+        S.NotBefore.Remove(result.TrialId);
+        if (S.State == SweepState.Running && S.Results.Count == _trials.Count) S.State = SweepState.Completed;
+    }
+
+    /// <summary>Back to pending after a back-off, or failed for good once the attempts are spent.</summary>
+    private void RecordTransientFailure(string trialId, string reason)
+    {
+        int failures = S.TransientFailures.GetValueOrDefault(trialId) + 1;
+        S.TransientFailures[trialId] = failures;
+        if (O.Retry.AllowsAnotherAttempt(failures))
+        {
+            var delay = O.Retry.DelayAfter(failures, _jitter);
+            S.Statuses[trialId] = TrialStatus.Pending;
+            S.NotBefore[trialId] = DateTime.UtcNow + delay;
+            logger.LogWarning("Trial {Trial}: {Reason}; retrying in {Delay:F1} s (attempt {Next} of {Max})",
+                trialId, reason, delay.TotalSeconds, failures + 1, O.Retry.MaxAttempts);
+        }
+        else
+        {
+            S.TransientFailures[trialId] = failures - 1; // Record counts this attempt
+            Record(new TrialResult
+            {
+                TrialId = trialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient,
+                FailureReason = $"{reason} (gave up after {failures} attempts)",
+            });
+        }
+    }
+
+    private void StartSupervisor()
+    {
+        if (_supervisor is not null) return;
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, O.LeaseDuration.Ticks / 4));
+        // KeepAlive: a running sweep stays active to watch its leases and wake its back-offs.
+        _supervisor = this.RegisterGrainTimer(SuperviseAsync, new GrainTimerCreationOptions(period, period) { KeepAlive = true });
+    }
+
+    /// <summary>Expires lost trials' leases and dispatches trials whose back-off is over.</summary>
+    private async Task SuperviseAsync()
+    {
+        if (S.State != SweepState.Running)
+        {
+            _supervisor?.Dispose();
+            _supervisor = null;
+            return;
+        }
+        var now = DateTime.UtcNow;
+        var expired = S.Statuses.Where(s => s.Value == TrialStatus.Running && _leaseExpiry.GetValueOrDefault(s.Key, DateTime.MaxValue) < now)
+            .Select(s => s.Key).ToList();
+        foreach (string trialId in expired)
+        {
+            ForgetRunning(trialId);
+            RecordTransientFailure(trialId, $"lease expired: no heartbeat for {O.LeaseDuration.TotalSeconds:F0} s (its silo may be lost)");
+        }
+        if (expired.Count > 0) await state.WriteStateAsync();
+        await DispatchAsync();
+    }
+
+    /// <summary>Starts pending trials whose back-off is over, in grid order, until the concurrency limit is reached.</summary>
     private async Task DispatchAsync()
     {
         if (S.State != SweepState.Running || S.Spec is null) return;
-        int limit = S.Spec.Execution.MaxConcurrentTrials ?? options.Value.DefaultMaxConcurrentTrials;
+        int limit = S.Spec.Execution.MaxConcurrentTrials ?? O.DefaultMaxConcurrentTrials;
         int running = S.Statuses.Values.Count(s => s == TrialStatus.Running);
-        var toStart = _trials.Where(t => S.Statuses[t.TrialId] == TrialStatus.Pending).Take(Math.Max(0, limit - running)).ToList();
+        if (running >= limit) return;
+        var now = DateTime.UtcNow;
+        var toStart = _trials
+            .Where(t => S.Statuses[t.TrialId] == TrialStatus.Pending && S.NotBefore.GetValueOrDefault(t.TrialId, DateTime.MinValue) <= now)
+            .Take(limit - running).ToList();
         if (toStart.Count == 0) return;
-        foreach (var trial in toStart) S.Statuses[trial.TrialId] = TrialStatus.Running;
+        foreach (var trial in toStart)
+        {
+            S.Statuses[trial.TrialId] = TrialStatus.Running;
+            S.NotBefore.Remove(trial.TrialId);
+            RenewLeaseOf(trial.TrialId);
+        }
         await state.WriteStateAsync();
-        await Task.WhenAll(toStart.Select(t => TrialGrainFor(t).Start(t)));
+        var starts = toStart.Select(async t =>
+        {
+            try { await TrialGrainFor(t).Start(t); return ((string, string)?)null; }
+            catch (Exception e) { return (t.TrialId, $"could not be started ({e.GetType().Name}: {e.Message})"); }
+        }).ToList();
+        var failed = (await Task.WhenAll(starts)).Where(f => f is not null).Select(f => f!.Value).ToList();
+        if (failed.Count == 0) return;
+        foreach (var (trialId, reason) in failed)
+        {
+            ForgetRunning(trialId);
+            RecordTransientFailure(trialId, reason);
+        }
+        await state.WriteStateAsync();
+    }
+
+    private void RenewLeaseOf(string trialId) => _leaseExpiry[trialId] = DateTime.UtcNow + O.LeaseDuration;
+
+    private void ForgetRunning(string trialId)
+    {
+        _progress.Remove(trialId);
+        _leaseExpiry.Remove(trialId);
     }
 
     private ITrialGrain TrialGrainFor(TrialSpec trial) =>
@@ -138,5 +255,6 @@ public sealed class SweepGrain(
         Statuses = new Dictionary<string, TrialStatus>(S.Statuses),
         Results = new Dictionary<string, TrialResult>(S.Results),
         Running = _progress.Values.ToList(),
+        TransientFailures = new Dictionary<string, int>(S.TransientFailures),
     };
 }

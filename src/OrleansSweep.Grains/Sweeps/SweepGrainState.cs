@@ -14,4 +14,8 @@ public sealed class SweepGrainState
     [Id(3)] public SweepState State { get; set; } = SweepState.NotStarted;
     [Id(4)] public Dictionary<string, TrialStatus> Statuses { get; set; } = new();
     [Id(5)] public Dictionary<string, TrialResult> Results { get; set; } = new();
+    /// <summary>Transient failures so far, per trial.</summary>
+    [Id(6)] public Dictionary<string, int> TransientFailures { get; set; } = new();
+    /// <summary>Earliest time a pending trial may be dispatched again (its back-off after a transient failure).</summary>
+    [Id(7)] public Dictionary<string, DateTime> NotBefore { get; set; } = new();
 }

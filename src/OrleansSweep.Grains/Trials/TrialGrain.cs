@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
+using Microsoft.Extensions.Options;
+using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.Grains.Placement;
 using Orleans.Placement;
 
@@ -14,7 +16,7 @@ namespace OrleansSweep.Grains.Trials;
 /// </summary>
 [DeviceSiloPlacementFilter]
 [ActivationCountBasedPlacement]
-public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, ILogger<TrialGrain> logger)
+public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, IOptions<SweepOptions> options, ILogger<TrialGrain> logger)
     : Grain, ITrialGrain
 {
     private CancellationTokenSource _cancellation = new();
@@ -24,17 +26,18 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pi
 
     public Task Start(TrialSpec trial)
     {
-        if (_result is { Status: TrialStatus.Cancelled })
+        if (_result is { Status: TrialStatus.Cancelled } or { FailureKind: FailureKind.Transient })
         {
-            // A cancelled sweep was resumed: train again, from the checkpoints.
+            // Another attempt (a resumed sweep, a retry after a transient failure): train again, from the checkpoints.
             (_result, _training, _cancellation) = (null, null, new CancellationTokenSource());
         }
         if (_result is not null) return ReportAsync(trial.SweepName, _result); // the sweep asks again: it missed our result
         if (_training is not null) return Task.CompletedTask;
 
-        // Training is not grain activity: a keep-alive timer stops the activation from being collected meanwhile.
-        _keepAlive = this.RegisterGrainTimer(ReleaseWhenDone,
-            new GrainTimerCreationOptions(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)) { KeepAlive = true, Interleave = true });
+        // Training is not grain activity: this timer keeps the activation alive meanwhile, and renews the trial's lease.
+        var heartbeat = options.Value.HeartbeatInterval;
+        _keepAlive = this.RegisterGrainTimer(() => HeartbeatAsync(trial),
+            new GrainTimerCreationOptions(heartbeat, heartbeat) { KeepAlive = true, Interleave = true });
         _training = TrainAndReportAsync(trial);
         return Task.CompletedTask;
     }
@@ -66,9 +69,14 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pi
         }
     }
 
-    private Task ReleaseWhenDone()
+    private async Task HeartbeatAsync(TrialSpec trial)
     {
-        if (_training?.IsCompleted == true) _keepAlive?.Dispose();
-        return Task.CompletedTask;
+        if (_training?.IsCompleted == true)
+        {
+            _keepAlive?.Dispose();
+            return;
+        }
+        try { await GrainFactory.GetGrain<ISweepGrain>(trial.SweepName).RenewLease(trial.TrialId); }
+        catch (Exception e) { logger.LogDebug(e, "Trial {Trial}: heartbeat not delivered", trial.TrialId); }
     }
 }

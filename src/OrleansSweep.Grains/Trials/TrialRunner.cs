@@ -4,6 +4,8 @@ using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
 using Orleans.Runtime;
+using Microsoft.Extensions.Hosting;
+using OrleansSweep.Core.Specs;
 
 namespace OrleansSweep.Grains.Trials;
 
@@ -11,7 +13,8 @@ namespace OrleansSweep.Grains.Trials;
 /// Runs a trial on a device slot of this silo, on a dedicated long-running thread (never a grain scheduler), and turns
 /// every ending into a <see cref="TrialResult"/>: divergence and cancellation are results, bad data fails fast.
 /// </summary>
-public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILocalSiloDetails silo, ILogger<TrialRunner> logger)
+public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILocalSiloDetails silo, IHostApplicationLifetime lifetime,
+    ILogger<TrialRunner> logger)
 {
     public async Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
     {
@@ -20,8 +23,11 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         return result with { Silo = silo.SiloAddress.Endpoint.ToString() };
     }
 
-    private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
+    private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken trialCancellation)
     {
+        // A silo that stops stops its training too (threads outlive a stopped host otherwise); the sweep re-dispatches.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(trialCancellation, lifetime.ApplicationStopping);
+        var cancellation = linked.Token;
         try
         {
             using var slot = slots.AcquireAsync(cancellation).GetAwaiter().GetResult();
@@ -31,15 +37,20 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         {
             return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Cancelled };
         }
-        catch (Exception e) when (e is DatasetException or ArgumentException)
+        catch (Exception e) when (e is DatasetException or ArgumentException or SpecException)
         {
             // Deterministic: bad data or spec. Retrying cannot help.
-            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureReason = e.Message };
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Deterministic, FailureReason = e.Message };
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Trial {Trial} failed", trial.TrialId);
-            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureReason = $"{e.GetType().Name}: {e.Message}" };
+            // Anything else (out of memory, I/O, a native error) may pass: retried from the checkpoint, a bounded number of times.
+            logger.LogWarning("Trial {Trial} failed: {Type}: {Message}", trial.TrialId, e.GetType().Name, e.Message);
+            return new TrialResult
+            {
+                TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient,
+                FailureReason = $"{e.GetType().Name}: {e.Message}",
+            };
         }
     }
 

@@ -1,0 +1,42 @@
+using OrleansSweep.Abstractions;
+using OrleansSweep.Client;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Grains.Tests;
+
+public sealed class SiloLossTests
+{
+    [Fact]
+    public async Task Killing_a_device_silo_mid_sweep_still_completes_every_cell_once()
+    {
+        using var work = new TemporaryDirectory("orleans-sweep-kill");
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 384, testCount: 20);
+        await using var cluster = await TestClusters.StartAsync(silos: 3, coordinatorHasDevices: false,
+            stateFile: work.Combine("state.db"), artifactRoot: work.Combine("artifacts"), slotsPerDevice: 1);
+        var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("kill", work.Combine("data"), batchSizes: [16, 32],
+            learningRates: ["2^-8", "2^-7"], epochs: 4));
+        var client = new SweepClient(cluster.Client);
+        await client.StartAsync(spec);
+
+        // Wait until both device silos train and one epoch is done somewhere, then kill one of them.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline && !(await client.GetSnapshotAsync(spec.Name)).Running.Any(r => r.EpochsDone >= 1))
+            await Task.Delay(50);
+        var victim = cluster.Silos.Single(s => s.Name == "Silo_1");
+        string victimAddress = victim.SiloAddress.Endpoint.ToString();
+        await cluster.KillSiloAsync(victim);
+
+        var final = await client.WatchToEndAsync(spec.Name, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(SweepState.Completed, final.State);
+        Assert.Equal(4, final.Results.Count);
+        Assert.All(final.Results.Values, r => Assert.Equal(TrialStatus.Completed, r.Status));
+        Assert.All(final.Results.Values, r => Assert.Equal(4, r.Epochs.Count));
+        // The killed silo's trials were taken over by the survivor, from their checkpoints where they had one.
+        var retried = final.Results.Values.Where(r => r.Attempts > 1 || r.ResumedFromEpoch is not null).ToList();
+        Assert.NotEmpty(retried);
+        Assert.All(retried, r => Assert.NotEqual(victimAddress, r.Silo));
+    }
+}
