@@ -12,18 +12,21 @@ using static TorchSharp.torch;
 //   export DIR [none|batch]      ResNet-8 weights (final.pt), an input batch, its logits and loss, for the PyTorch check
 //   bench B T STEPS              samples/s of ResNet-8 (no BN) SGD steps at batch B with T threads, as JSON
 //   memory STEPS                 resident memory every STEPS/10 steps of a long run (no native leak: it stays flat)
+//   sweep-scale TRIALS [SLOTS]   one sweep of TRIALS instant trials (a test double trainer): dispatch, persist, aggregate
 TorchNativeLoader.EnsureLoaded();
 return args.FirstOrDefault() switch
 {
     "export" => Export(args[1], args.Length > 2 ? args[2] : "batch"),
     "bench" => Bench(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
     "memory" => Memory(int.Parse(args[1], CultureInfo.InvariantCulture)),
+    "sweep-scale" => await OrleansSweep.Benchmarks.SweepScale.RunAsync(int.Parse(args[1], CultureInfo.InvariantCulture),
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: export DIR [none|batch] | bench BATCH THREADS STEPS | memory STEPS");
+    Console.Error.WriteLine("usage: export DIR [none|batch] | bench BATCH THREADS STEPS | memory STEPS | sweep-scale TRIALS [SLOTS]");
     return 2;
 }
 

@@ -21,7 +21,11 @@ public interface ISweepGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task RenewLease(string trialId);
 
-    /// <summary>A trial ended; recorded exactly once even when reported again.</summary>
+    /// <summary>
+    /// A trial ended; recorded exactly once even when reported again, and durable before this returns. Interleaves with
+    /// other reports so that results arriving together share one state write.
+    /// </summary>
+    [AlwaysInterleave]
     Task ReportResult(TrialResult result);
 
     /// <summary>Stops dispatching and asks running trials to stop at their next step.</summary>

@@ -20,30 +20,39 @@ public sealed class SweepGrain(
     ILogger<SweepGrain> logger) : Grain, ISweepGrain
 {
     private IReadOnlyList<TrialSpec> _trials = [];
+    // Derived from S.Statuses, so dispatch costs O(log n) per trial rather than a scan of the grid.
+    private readonly Dictionary<string, int> _gridIndex = new();
+    private readonly SortedSet<int> _pending = new();
+    private readonly HashSet<string> _running = new();
     private readonly Dictionary<string, TrialProgress> _progress = new();
     private readonly Dictionary<string, DateTime> _leaseExpiry = new();
     private readonly Random _jitter = new();
     private IGrainTimer? _supervisor;
+    private CoalescingStateWriter? _writer;
 
     private SweepGrainState S => state.State;
+
+    /// <summary>Persist before acknowledging, with concurrent changes sharing one write (see <see cref="CoalescingStateWriter"/>).</summary>
+    private Task PersistAsync() => (_writer ??= new CoalescingStateWriter(() => state.WriteStateAsync())).WriteAsync();
     private SweepOptions O => options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (S.Spec is null) return;
-        _trials = GridExpander.Expand(S.Spec);
+        LoadTrials(S.Spec);
         if (S.State == SweepState.Running)
         {
             // After a restart: trials marked running may have lost their silo. Starting them again is safe: a trial
             // grain that is still training ignores it, one that finished re-reports its result, a new one resumes
             // from the trial's checkpoint.
-            foreach (var trial in _trials.Where(t => S.Statuses[t.TrialId] == TrialStatus.Running))
+            foreach (var trial in _trials.Where(t => S.Statuses[t.TrialId] == TrialStatus.Running).ToList())
             {
                 RenewLeaseOf(trial.TrialId);
                 await TrialGrainFor(trial).Start(trial);
             }
             StartSupervisor();
             await DispatchAsync();
+            await PersistAsync();
         }
     }
 
@@ -63,14 +72,15 @@ public sealed class SweepGrain(
             return Snapshot();
         }
 
-        _trials = GridExpander.Expand(spec);
         S.Spec = spec;
         S.SpecFingerprint = fingerprint;
         S.State = SweepState.Running;
-        S.Statuses = _trials.ToDictionary(t => t.TrialId, _ => TrialStatus.Pending);
-        await state.WriteStateAsync();
+        S.Statuses = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, _ => TrialStatus.Pending);
+        LoadTrials(spec);
+        await PersistAsync();
         StartSupervisor();
         await DispatchAsync();
+        await PersistAsync();
         return Snapshot();
     }
 
@@ -81,11 +91,11 @@ public sealed class SweepGrain(
             S.Results.Remove(id);
         foreach (var id in S.Statuses.Where(s => s.Value is TrialStatus.Cancelled or TrialStatus.Running && !S.Results.ContainsKey(s.Key))
                      .Select(s => s.Key).ToList())
-            S.Statuses[id] = TrialStatus.Pending;
+            SetStatus(id, TrialStatus.Pending);
         S.State = S.Results.Count == _trials.Count ? SweepState.Completed : SweepState.Running;
-        await state.WriteStateAsync();
         StartSupervisor();
         await DispatchAsync();
+        await PersistAsync();
     }
 
     public Task<SweepSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
@@ -115,7 +125,7 @@ public sealed class SweepGrain(
         if (result.Status == TrialStatus.Cancelled && S.State != SweepState.Cancelled)
         {
             // Stopped without the sweep asking (its silo shut down): run it again, from its checkpoint.
-            if (status == TrialStatus.Running) S.Statuses[result.TrialId] = TrialStatus.Pending;
+            if (status == TrialStatus.Running) SetStatus(result.TrialId, TrialStatus.Pending);
         }
         else if (result is { Status: TrialStatus.Failed, FailureKind: FailureKind.Transient })
         {
@@ -126,23 +136,23 @@ public sealed class SweepGrain(
             Record(result);
         }
         ForgetRunning(result.TrialId);
-        await state.WriteStateAsync();
         await DispatchAsync();
+        await PersistAsync(); // the result is durable before this call returns
     }
 
     public async Task Cancel()
     {
         if (S.State != SweepState.Running) return;
         S.State = SweepState.Cancelled;
-        await state.WriteStateAsync();
-        foreach (var trial in _trials.Where(t => S.Statuses[t.TrialId] == TrialStatus.Running))
-            await TrialGrainFor(trial).Cancel();
+        await PersistAsync();
+        foreach (var trialId in _running.ToList())
+            await GrainFactory.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(S.Spec!.Name, trialId)).Cancel();
     }
 
     private void Record(TrialResult result)
     {
         var recorded = result with { Attempts = S.TransientFailures.GetValueOrDefault(result.TrialId) + 1 };
-        S.Statuses[result.TrialId] = recorded.Status;
+        SetStatus(result.TrialId, recorded.Status);
         S.Results[result.TrialId] = recorded;
         S.NotBefore.Remove(result.TrialId);
         if (S.State == SweepState.Running && S.Results.Count == _trials.Count) S.State = SweepState.Completed;
@@ -156,7 +166,7 @@ public sealed class SweepGrain(
         if (O.Retry.AllowsAnotherAttempt(failures))
         {
             var delay = O.Retry.DelayAfter(failures, _jitter);
-            S.Statuses[trialId] = TrialStatus.Pending;
+            SetStatus(trialId, TrialStatus.Pending);
             S.NotBefore[trialId] = DateTime.UtcNow + delay;
             logger.LogWarning("Trial {Trial}: {Reason}; retrying in {Delay:F1} s (attempt {Next} of {Max})",
                 trialId, reason, delay.TotalSeconds, failures + 1, O.Retry.MaxAttempts);
@@ -190,36 +200,42 @@ public sealed class SweepGrain(
             return;
         }
         var now = DateTime.UtcNow;
-        var expired = S.Statuses.Where(s => s.Value == TrialStatus.Running && _leaseExpiry.GetValueOrDefault(s.Key, DateTime.MaxValue) < now)
-            .Select(s => s.Key).ToList();
+        var expired = _running.Where(id => _leaseExpiry.GetValueOrDefault(id, DateTime.MaxValue) < now).ToList();
         foreach (string trialId in expired)
         {
             ForgetRunning(trialId);
             RecordTransientFailure(trialId, $"lease expired: no heartbeat for {O.LeaseDuration.TotalSeconds:F0} s (its silo may be lost)");
         }
-        if (expired.Count > 0) await state.WriteStateAsync();
+        int runningBefore = _running.Count;
         await DispatchAsync();
+        if (expired.Count > 0 || _running.Count != runningBefore) await PersistAsync();
     }
 
-    /// <summary>Starts pending trials whose back-off is over, in grid order, until the concurrency limit is reached.</summary>
+    /// <summary>
+    /// Starts pending trials whose back-off is over, in grid order, until the concurrency limit is reached. Callers
+    /// persist afterwards: a trial started but not yet durably "running" is harmless (starting it again is idempotent,
+    /// and it resumes from its checkpoint), and not waiting for a write here keeps devices busy while results are saved.
+    /// </summary>
     private async Task DispatchAsync()
     {
         if (S.State != SweepState.Running || S.Spec is null) return;
         int limit = S.Spec.Execution.MaxConcurrentTrials ?? O.DefaultMaxConcurrentTrials;
-        int running = S.Statuses.Values.Count(s => s == TrialStatus.Running);
-        if (running >= limit) return;
+        if (_running.Count >= limit) return;
         var now = DateTime.UtcNow;
-        var toStart = _trials
-            .Where(t => S.Statuses[t.TrialId] == TrialStatus.Pending && S.NotBefore.GetValueOrDefault(t.TrialId, DateTime.MinValue) <= now)
-            .Take(limit - running).ToList();
+        var toStart = new List<TrialSpec>();
+        foreach (int index in _pending)
+        {
+            if (toStart.Count >= limit - _running.Count) break;
+            var trial = _trials[index];
+            if (S.NotBefore.GetValueOrDefault(trial.TrialId, DateTime.MinValue) <= now) toStart.Add(trial);
+        }
         if (toStart.Count == 0) return;
         foreach (var trial in toStart)
         {
-            S.Statuses[trial.TrialId] = TrialStatus.Running;
+            SetStatus(trial.TrialId, TrialStatus.Running);
             S.NotBefore.Remove(trial.TrialId);
             RenewLeaseOf(trial.TrialId);
         }
-        await state.WriteStateAsync();
         var starts = toStart.Select(async t =>
         {
             try { await TrialGrainFor(t).Start(t); return ((string, string)?)null; }
@@ -232,7 +248,29 @@ public sealed class SweepGrain(
             ForgetRunning(trialId);
             RecordTransientFailure(trialId, reason);
         }
-        await state.WriteStateAsync();
+    }
+
+    private void LoadTrials(SweepSpec spec)
+    {
+        _trials = GridExpander.Expand(spec);
+        _gridIndex.Clear(); _pending.Clear(); _running.Clear();
+        for (int i = 0; i < _trials.Count; i++) _gridIndex[_trials[i].TrialId] = i;
+        foreach (var (id, status) in S.Statuses) Track(id, status);
+    }
+
+    /// <summary>Every status change goes through here, keeping the dispatch indexes in step with the persisted statuses.</summary>
+    private void SetStatus(string trialId, TrialStatus status)
+    {
+        S.Statuses[trialId] = status;
+        _pending.Remove(_gridIndex[trialId]);
+        _running.Remove(trialId);
+        Track(trialId, status);
+    }
+
+    private void Track(string trialId, TrialStatus status)
+    {
+        if (status == TrialStatus.Pending) _pending.Add(_gridIndex[trialId]);
+        else if (status == TrialStatus.Running) _running.Add(trialId);
     }
 
     private void RenewLeaseOf(string trialId) => _leaseExpiry[trialId] = DateTime.UtcNow + O.LeaseDuration;
