@@ -9,6 +9,26 @@ namespace OrleansSweep.Grains.Tests;
 public sealed class SiloLossTests
 {
     [Fact]
+    public async Task A_device_silo_joining_mid_sweep_receives_trials()
+    {
+        using var work = new TemporaryDirectory("orleans-sweep-join");
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 256, testCount: 20);
+        await using var cluster = await TestClusters.StartAsync(silos: 2, coordinatorHasDevices: false, slotsPerDevice: 1);
+        var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("join", work.Combine("data"), batchSizes: [16, 32],
+            learningRates: ["2^-8", "2^-7", "2^-6"], epochs: 2));
+        var client = new SweepClient(cluster.Client);
+        await client.StartAsync(spec);
+        Assert.Single((await client.GetSnapshotAsync(spec.Name)).Statuses.Values, s => s == TrialStatus.Running); // one slot so far
+
+        var joined = await cluster.StartAdditionalSiloAsync();
+        var final = await client.WatchToEndAsync(spec.Name);
+
+        Assert.Equal(SweepState.Completed, final.State);
+        Assert.Equal(6, final.Results.Count);
+        Assert.Contains(final.Results.Values, r => r.Silo == joined.SiloAddress.Endpoint.ToString());
+    }
+
+    [Fact]
     public async Task Killing_a_device_silo_mid_sweep_still_completes_every_cell_once()
     {
         using var work = new TemporaryDirectory("orleans-sweep-kill");

@@ -40,6 +40,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));
         silo.Services.AddSingleton<DeviceSlotPool>();
+        silo.Services.AddSingleton<ClusterCapacity>();
         silo.Services.AddSingleton<ResiliencePipelineProvider>();
         silo.Services.AddSingleton<ITrialExecutor, TorchTrialExecutor>();
         silo.Services.AddSingleton<TrialRunner>();

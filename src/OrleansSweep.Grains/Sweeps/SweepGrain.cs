@@ -4,6 +4,7 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Grains.Placement;
 
 namespace OrleansSweep.Grains.Sweeps;
 
@@ -17,6 +18,7 @@ namespace OrleansSweep.Grains.Sweeps;
 public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
     IOptions<SweepOptions> options,
+    ClusterCapacity capacity,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain
 {
     private IReadOnlyList<TrialSpec> _trials = [];
@@ -219,7 +221,9 @@ public sealed class SweepGrain(
     private async Task DispatchAsync()
     {
         if (S.State != SweepState.Running || S.Spec is null) return;
-        int limit = S.Spec.Execution.MaxConcurrentTrials ?? O.DefaultMaxConcurrentTrials;
+        // As many running trials as the cluster has device slots (silos joining mid-sweep add theirs), unless the spec caps it.
+        int clusterSlots = capacity.DeviceSlots;
+        int limit = S.Spec.Execution.MaxConcurrentTrials ?? (clusterSlots > 0 ? clusterSlots : O.DefaultMaxConcurrentTrials);
         if (_running.Count >= limit) return;
         var now = DateTime.UtcNow;
         var toStart = new List<TrialSpec>();

@@ -6,7 +6,7 @@ public sealed class SweepOptions
 {
     public const string StorageName = "sweeps";
 
-    /// <summary>Trials a sweep keeps running at once when its spec does not say (embedded mode: the silo's slots).</summary>
+    /// <summary>Trials a sweep keeps running at once when neither its spec nor the cluster's published device slots say.</summary>
     public int DefaultMaxConcurrentTrials { get; set; } = 1;
 
     /// <summary>A running trial that neither reports progress nor renews its lease for this long is presumed lost and re-dispatched.</summary>
