@@ -30,4 +30,10 @@ public interface ISweepGrain : IGrainWithStringKey
 
     /// <summary>Stops dispatching and asks running trials to stop at their next step.</summary>
     Task Cancel();
+
+    /// <summary>Running trials stop at their next step (checkpoints kept) and nothing new starts, until <see cref="Resume"/>.</summary>
+    Task Pause();
+
+    /// <summary>Continues a paused or cancelled sweep: its unfinished trials run again, from their checkpoints.</summary>
+    Task<SweepSnapshot> Resume();
 }

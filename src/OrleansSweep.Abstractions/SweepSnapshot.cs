@@ -3,7 +3,7 @@ using OrleansSweep.Core.Specs;
 
 namespace OrleansSweep.Abstractions;
 
-public enum SweepState { NotStarted, Running, Completed, Cancelled }
+public enum SweepState { NotStarted, Running, Completed, Cancelled, Paused }
 
 /// <summary>Where one running trial stands.</summary>
 [GenerateSerializer, Immutable]

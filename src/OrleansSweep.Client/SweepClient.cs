@@ -14,7 +14,17 @@ public sealed class SweepClient(IGrainFactory grains)
 
     public Task CancelAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Cancel();
 
-    /// <summary>Snapshots every <paramref name="interval"/> until the sweep is done (the last one is the final state).</summary>
+    public Task PauseAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Pause();
+
+    public Task<SweepSnapshot> ResumeAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Resume();
+
+    /// <summary>Every sweep started on the cluster, by name.</summary>
+    public Task<IReadOnlyList<string>> ListAsync() => grains.GetGrain<ISweepRegistryGrain>(0).List();
+
+    /// <summary>
+    /// Snapshots every <paramref name="interval"/> until the sweep is completed or cancelled (the last one is the final
+    /// state). A paused sweep keeps being watched until it is resumed or cancelled.
+    /// </summary>
     public async IAsyncEnumerable<SweepSnapshot> WatchAsync(string sweepName, TimeSpan interval,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {

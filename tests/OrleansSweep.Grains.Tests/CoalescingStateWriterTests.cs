@@ -4,8 +4,12 @@ namespace OrleansSweep.Grains.Tests;
 
 public class CoalescingStateWriterTests
 {
+    /// <summary>Like a grain: one turn at a time, continuations back on the same exclusive scheduler.</summary>
+    private static Task OneTurnAtATime(Func<Task> body) =>
+        Task.Factory.StartNew(body, CancellationToken.None, TaskCreationOptions.None, new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler).Unwrap();
+
     [Fact]
-    public async Task Changes_made_during_a_write_share_the_next_one_and_every_caller_waits_for_a_covering_write()
+    public Task Changes_made_during_a_write_share_the_next_one_and_every_caller_waits_for_a_covering_write() => OneTurnAtATime(async () =>
     {
         int changes = 0, durableChanges = 0, writes = 0;
         var gate = new TaskCompletionSource();
@@ -31,15 +35,15 @@ public class CoalescingStateWriterTests
 
         Assert.Equal(11, durableChanges);
         Assert.Equal(2, writes); // one for the first change, one shared by the ten made while it ran
-    }
+    });
 
     [Fact]
-    public async Task A_failed_write_fails_its_callers_and_the_next_change_writes_again()
+    public Task A_failed_write_fails_its_callers_and_the_next_change_writes_again() => OneTurnAtATime(async () =>
     {
         int writes = 0;
         var writer = new CoalescingStateWriter(() => ++writes == 1 ? Task.FromException(new IOException("disk full")) : Task.CompletedTask);
         await Assert.ThrowsAsync<IOException>(() => writer.WriteAsync());
         await writer.WriteAsync();
         Assert.Equal(2, writes);
-    }
+    });
 }

@@ -40,11 +40,18 @@ public sealed class SiloLossTests
         var client = new SweepClient(cluster.Client);
         await client.StartAsync(spec);
 
-        // Wait until both device silos train and one epoch is done somewhere, then kill one of them.
+        // Wait until a trial has finished an epoch, then kill the silo it trains on.
         var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline && !(await client.GetSnapshotAsync(spec.Name)).Running.Any(r => r.EpochsDone >= 1))
+        TrialProgress? progressed = null;
+        while (DateTime.UtcNow < deadline && progressed is null)
+        {
+            progressed = (await client.GetSnapshotAsync(spec.Name)).Running.FirstOrDefault(r => r.EpochsDone >= 1);
             await Task.Delay(50);
-        var victim = cluster.Silos.Single(s => s.Name == "Silo_1");
+        }
+        Assert.NotNull(progressed);
+        var trialGrain = cluster.Client.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(spec.Name, progressed.TrialId)).GetGrainId();
+        Assert.True(cluster.TryGetGrainContext(trialGrain, out var context));
+        var victim = cluster.Silos.Single(s => s.SiloAddress.Equals(context!.Address.SiloAddress));
         string victimAddress = victim.SiloAddress.Endpoint.ToString();
         await cluster.KillSiloAsync(victim);
 

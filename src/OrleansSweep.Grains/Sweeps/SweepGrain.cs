@@ -70,7 +70,7 @@ public sealed class SweepGrain(
             if (S.SpecFingerprint != fingerprint)
                 throw new ArgumentException(
                     $"sweep '{spec.Name}' already exists with a different spec; choose another name (or delete its study) to run this one.");
-            if (S.State == SweepState.Cancelled) await ResumeCancelledAsync();
+            if (S.State is SweepState.Cancelled or SweepState.Paused) await ResumeStoppedAsync();
             return Snapshot();
         }
 
@@ -80,14 +80,32 @@ public sealed class SweepGrain(
         S.Statuses = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, _ => TrialStatus.Pending);
         LoadTrials(spec);
         await PersistAsync();
+        await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name);
         StartSupervisor();
         await DispatchAsync();
         await PersistAsync();
         return Snapshot();
     }
 
-    /// <summary>Starting a cancelled sweep again resumes it: its cancelled trials run again (from their checkpoints).</summary>
-    private async Task ResumeCancelledAsync()
+    public async Task<SweepSnapshot> Resume()
+    {
+        if (S.Spec is null) throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' does not exist.");
+        if (S.State is SweepState.Cancelled or SweepState.Paused) await ResumeStoppedAsync();
+        return Snapshot();
+    }
+
+    public async Task Pause()
+    {
+        if (S.State != SweepState.Running) return;
+        S.State = SweepState.Paused;
+        await PersistAsync();
+        // Each running trial checkpoints, stops, and reports "cancelled"; a paused sweep takes that as "pending".
+        foreach (var trialId in _running.ToList())
+            await GrainFactory.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(S.Spec!.Name, trialId)).Cancel();
+    }
+
+    /// <summary>A paused or cancelled sweep continues: its stopped trials run again (from their checkpoints).</summary>
+    private async Task ResumeStoppedAsync()
     {
         foreach (var id in S.Results.Where(r => r.Value.Status == TrialStatus.Cancelled).Select(r => r.Key).ToList())
             S.Results.Remove(id);
@@ -126,7 +144,7 @@ public sealed class SweepGrain(
 
         if (result.Status == TrialStatus.Cancelled && S.State != SweepState.Cancelled)
         {
-            // Stopped without the sweep asking (its silo shut down): run it again, from its checkpoint.
+            // Paused, or stopped without the sweep asking (its silo shut down): run it again later, from its checkpoint.
             if (status == TrialStatus.Running) SetStatus(result.TrialId, TrialStatus.Pending);
         }
         else if (result is { Status: TrialStatus.Failed, FailureKind: FailureKind.Transient })

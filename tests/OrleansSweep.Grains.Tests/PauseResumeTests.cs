@@ -1,0 +1,42 @@
+using OrleansSweep.Abstractions;
+using OrleansSweep.Client;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Grains.Tests;
+
+public sealed class PauseResumeTests
+{
+    [Fact]
+    public async Task Pause_stops_trials_at_a_step_and_resume_continues_them_from_checkpoints()
+    {
+        using var work = new TemporaryDirectory("orleans-sweep-pause");
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 256, testCount: 20);
+        await using var cluster = await TestClusters.StartAsync(artifactRoot: work.Combine("artifacts"));
+        var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("pause", work.Combine("data"), batchSizes: [16],
+            learningRates: ["2^-8", "2^-7"], epochs: 6));
+        var client = new SweepClient(cluster.Client);
+        await client.StartAsync(spec);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline && !(await client.GetSnapshotAsync(spec.Name)).Running.Any(r => r.EpochsDone >= 1))
+            await Task.Delay(50);
+
+        await client.PauseAsync(spec.Name);
+        deadline = DateTime.UtcNow.AddMinutes(1);
+        SweepSnapshot paused;
+        do { paused = await client.GetSnapshotAsync(spec.Name); await Task.Delay(50); }
+        while (DateTime.UtcNow < deadline && paused.Statuses.Values.Any(s => s == TrialStatus.Running));
+        Assert.Equal(SweepState.Paused, paused.State);
+        Assert.DoesNotContain(TrialStatus.Running, paused.Statuses.Values);
+        Assert.Empty(paused.Results); // stopped trials are pending again, not results
+
+        await client.ResumeAsync(spec.Name);
+        var final = await client.WatchToEndAsync(spec.Name);
+
+        Assert.Equal(SweepState.Completed, final.State);
+        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 6), (r.Status, r.Epochs.Count)));
+        Assert.Contains(final.Results.Values, r => r.ResumedFromEpoch >= 1);
+        Assert.Contains("pause", await client.ListAsync());
+    }
+}
