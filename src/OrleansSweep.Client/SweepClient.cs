@@ -1,3 +1,5 @@
+using Polly;
+using Polly.Retry;
 using System.Runtime.CompilerServices;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Specs;
@@ -7,6 +9,22 @@ namespace OrleansSweep.Client;
 /// <summary>The programmatic API: start, watch, inspect and cancel sweeps on a cluster (or an embedded silo).</summary>
 public sealed class SweepClient(IGrainFactory grains)
 {
+    /// <summary>
+    /// Watching outlives a lost silo: while the cluster re-activates the sweep elsewhere a poll may fail, so polls are
+    /// retried with back-off for a while before the watcher gives up.
+    /// </summary>
+    private static readonly ResiliencePipeline Resilience = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 8,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = TimeSpan.FromSeconds(5),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (ArgumentException or OperationCanceledException)),
+        })
+        .Build();
+
     /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
     public Task<SweepSnapshot> StartAsync(SweepSpec spec) => grains.GetGrain<ISweepGrain>(spec.Name).Start(spec);
 
@@ -31,7 +49,7 @@ public sealed class SweepClient(IGrainFactory grains)
         var sweep = grains.GetGrain<ISweepGrain>(sweepName);
         while (true)
         {
-            var snapshot = await sweep.GetSnapshot();
+            var snapshot = await Resilience.ExecuteAsync(async _ => await sweep.GetSnapshot(), cancellation);
             yield return snapshot;
             if (snapshot.IsDone) yield break;
             await Task.Delay(interval, cancellation);

@@ -5,6 +5,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Placement;
+using Orleans.Storage;
 
 namespace OrleansSweep.Grains.Sweeps;
 
@@ -35,10 +36,38 @@ public sealed class SweepGrain(
     private SweepGrainState S => state.State;
 
     /// <summary>Persist before acknowledging, with concurrent changes sharing one write (see <see cref="CoalescingStateWriter"/>).</summary>
-    private Task PersistAsync() => (_writer ??= new CoalescingStateWriter(() => state.WriteStateAsync())).WriteAsync();
+    private async Task PersistAsync()
+    {
+        try
+        {
+            await (_writer ??= new CoalescingStateWriter(() => state.WriteStateAsync())).WriteAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // Another activation of this sweep wrote since we read (a silo was lost and the directory briefly held
+            // two): ours is stale. Step aside; the next call activates afresh from the stored state.
+            this.DeactivateOnIdle();
+            throw;
+        }
+    }
     private SweepOptions O => options.Value;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ResumeAfterActivationAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // A stale activation elsewhere wrote in between: read the newest state and take over from it.
+            await state.ReadStateAsync();
+            _writer = null;
+            await ResumeAfterActivationAsync();
+        }
+    }
+
+    private async Task ResumeAfterActivationAsync()
     {
         if (S.Spec is null) return;
         LoadTrials(S.Spec);
