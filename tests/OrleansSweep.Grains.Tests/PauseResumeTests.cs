@@ -12,10 +12,10 @@ public sealed class PauseResumeTests
     public async Task Pause_stops_trials_at_a_step_and_resume_continues_them_from_checkpoints()
     {
         using var work = new TemporaryDirectory("orleans-sweep-pause");
-        SyntheticFashion.Write(work.Combine("data"), trainCount: 256, testCount: 20);
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 128, testCount: 20);
         await using var cluster = await TestClusters.StartAsync(artifactRoot: work.Combine("artifacts"));
         var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("pause", work.Combine("data"), batchSizes: [16],
-            learningRates: ["2^-8", "2^-7"], epochs: 6));
+            learningRates: ["2^-8", "2^-7"], epochs: 20));
         var client = new SweepClient(cluster.Client);
         await client.StartAsync(spec);
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -23,6 +23,7 @@ public sealed class PauseResumeTests
             await Task.Delay(50);
 
         await client.PauseAsync(spec.Name);
+        Assert.Equal(SweepState.Paused, (await client.GetSnapshotAsync(spec.Name)).State);
         deadline = DateTime.UtcNow.AddMinutes(1);
         SweepSnapshot paused;
         do { paused = await client.GetSnapshotAsync(spec.Name); await Task.Delay(50); }
@@ -35,7 +36,7 @@ public sealed class PauseResumeTests
         var final = await client.WatchToEndAsync(spec.Name);
 
         Assert.Equal(SweepState.Completed, final.State);
-        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 6), (r.Status, r.Epochs.Count)));
+        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 20), (r.Status, r.Epochs.Count)));
         Assert.Contains(final.Results.Values, r => r.ResumedFromEpoch >= 1);
         Assert.Contains("pause", await client.ListAsync());
     }
