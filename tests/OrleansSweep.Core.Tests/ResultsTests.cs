@@ -59,6 +59,29 @@ public class ResultsTests
     }
 
     [Fact]
+    public void Grid_files_hold_one_row_per_cell_with_status_and_the_best_lr_per_batch()
+    {
+        var results = new Dictionary<string, TrialResult>
+        {
+            ["bs16-lr2^-8-none-s0"] = Completed("bs16-lr2^-8-none-s0", 0.80),
+            ["bs16-lr2^-8-none-s1"] = new() { TrialId = "bs16-lr2^-8-none-s1", Status = TrialStatus.Diverged, DivergedAtEpoch = 1 },
+            ["bs64-lr2^-6-none-s0"] = new() { TrialId = "bs64-lr2^-6-none-s0", Status = TrialStatus.Diverged, DivergedAtEpoch = 1 },
+        };
+        var grids = ResultGrid.Build(Spec, results);
+
+        var lines = StudyFiles.GridsToCsv(grids).TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(string.Join(',', StudyFiles.GridCsvColumns), lines[0]);
+        Assert.Equal(1 + 2 * 2, lines.Length);
+        Assert.Equal("none,16,0.00390625,3,1,1,0,0,unstable,0.5,0.8,0.8,0.8,0.19999999999999996", lines[1]);
+        Assert.Equal("none,64,0.015625,3,0,1,0,0,diverged,0,,,,", lines[4]);
+
+        using var json = System.Text.Json.JsonDocument.Parse(StudyFiles.GridsToJson(grids));
+        var best = json.RootElement[0].GetProperty("bestLearningRatePerBatch");
+        Assert.Equal(0.00390625, best[0].GetProperty("baseLearningRate").GetDouble());
+        Assert.False(best[1].TryGetProperty("baseLearningRate", out _)); // no seed converged at m = 64
+    }
+
+    [Fact]
     public void Study_files_hold_every_trial_and_no_temporary_files_remain()
     {
         string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");

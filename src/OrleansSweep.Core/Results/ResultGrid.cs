@@ -14,9 +14,22 @@ public sealed record GridCell(
     int Cancelled,
     double? MedianAccuracy,
     double? MinAccuracy,
-    double? MaxAccuracy)
+    double? MaxAccuracy,
+    double? MedianTestLoss)
 {
     public bool IsFinished => Completed + Diverged + Failed == Seeds;
+
+    /// <summary>Converged seeds over seeds that ended either way (the stability view); null before any did.</summary>
+    public double? ConvergedFraction => Completed + Diverged > 0 ? (double)Completed / (Completed + Diverged) : null;
+
+    /// <summary>converged, diverged, unstable (some seeds each way), failed, cancelled or pending.</summary>
+    public string Status =>
+        Completed > 0 && Diverged > 0 ? "unstable"
+        : Completed > 0 ? "converged"
+        : Diverged > 0 ? "diverged"
+        : Failed > 0 ? "failed"
+        : Cancelled > 0 ? "cancelled"
+        : "pending";
 }
 
 /// <summary>Final test accuracy per batch size x base LR for one BN mode, seeds aggregated (median, min, max).</summary>
@@ -40,8 +53,9 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                 double lr = spec.Grid.BaseLearningRates[l];
                 var cellTrials = trials.Where(t => t.BnMode == mode && t.BatchSize == batch && t.BaseLearningRate == lr).ToList();
                 var finished = cellTrials.Select(t => results.GetValueOrDefault(t.TrialId)).OfType<TrialResult>().ToList();
-                var accuracies = finished.Where(r => r.Status == TrialStatus.Completed && r.FinalTestAccuracy is not null)
-                    .Select(r => r.FinalTestAccuracy!.Value).ToList();
+                var completed = finished.Where(r => r.Status == TrialStatus.Completed && r.FinalTestAccuracy is not null).ToList();
+                var accuracies = completed.Select(r => r.FinalTestAccuracy!.Value).ToList();
+                var losses = completed.Where(r => r.FinalTestLoss is not null).Select(r => r.FinalTestLoss!.Value).ToList();
                 cells[b, l] = new GridCell(batch, lr, cellTrials.Count,
                     Completed: finished.Count(r => r.Status == TrialStatus.Completed),
                     Diverged: finished.Count(r => r.Status == TrialStatus.Diverged),
@@ -49,7 +63,8 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                     Cancelled: finished.Count(r => r.Status == TrialStatus.Cancelled),
                     MedianAccuracy: accuracies.Count > 0 ? Statistics.Median(accuracies) : null,
                     MinAccuracy: accuracies.Count > 0 ? accuracies.Min() : null,
-                    MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null);
+                    MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null,
+                    MedianTestLoss: losses.Count > 0 ? Statistics.Median(losses) : null);
             }
             grids.Add(new ResultGrid(mode, spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, cells));
         }

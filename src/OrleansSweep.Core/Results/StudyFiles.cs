@@ -15,6 +15,14 @@ public static class StudyFiles
     public const string JsonFileName = "results.json";
     public const string CsvFileName = "results.csv";
     public const string SpecFileName = "spec.json";
+    public const string GridsJsonFileName = "grids.json";
+    public const string GridsCsvFileName = "grids.csv";
+
+    public static readonly string[] GridCsvColumns =
+    [
+        "bn_mode", "batch_size", "base_lr", "seeds", "completed", "diverged", "failed", "cancelled", "status",
+        "converged_fraction", "median_test_accuracy", "min_test_accuracy", "max_test_accuracy", "median_test_loss",
+    ];
 
     public static readonly string[] CsvColumns =
     [
@@ -28,6 +36,48 @@ public static class StudyFiles
         WriteAtomically(Path.Combine(studyDirectory, SpecFileName), SweepSpecLoader.ToJson(study.Spec));
         WriteAtomically(Path.Combine(studyDirectory, JsonFileName), ToJson(study));
         WriteAtomically(Path.Combine(studyDirectory, CsvFileName), ToCsv(study));
+        var grids = ResultGrid.Build(study.Spec, study.Results);
+        WriteAtomically(Path.Combine(studyDirectory, GridsJsonFileName), GridsToJson(grids));
+        WriteAtomically(Path.Combine(studyDirectory, GridsCsvFileName), GridsToCsv(grids));
+    }
+
+    /// <summary>The aggregated grids (seeds folded: median, min, max) with the best base LR per batch size.</summary>
+    public static string GridsToJson(IReadOnlyList<ResultGrid> grids) => JsonSerializer.Serialize(grids.Select(g => new
+    {
+        bnMode = g.BnMode,
+        batchSizes = g.BatchSizes,
+        baseLearningRates = g.BaseLearningRates,
+        cells = Enumerable.Range(0, g.BatchSizes.Count).SelectMany(b => Enumerable.Range(0, g.BaseLearningRates.Count).Select(l => g[b, l]))
+            .Select(c => new
+            {
+                batchSize = c.BatchSize, baseLearningRate = c.BaseLearningRate, c.Seeds, c.Completed, c.Diverged, c.Failed, c.Cancelled,
+                status = c.Status, convergedFraction = c.ConvergedFraction, medianTestAccuracy = c.MedianAccuracy,
+                minTestAccuracy = c.MinAccuracy, maxTestAccuracy = c.MaxAccuracy, medianTestLoss = c.MedianTestLoss,
+            }),
+        bestLearningRatePerBatch = g.BestLearningRatePerBatch().Select(b => new
+        {
+            batchSize = b.BatchSize, baseLearningRate = b.BestBaseLearningRate, medianTestAccuracy = b.Accuracy,
+        }),
+    }), SweepSpecLoader.JsonOptions);
+
+    public static string GridsToCsv(IReadOnlyList<ResultGrid> grids)
+    {
+        var csv = new StringBuilder();
+        csv.AppendLine(string.Join(',', GridCsvColumns));
+        foreach (var g in grids)
+        for (int b = 0; b < g.BatchSizes.Count; b++)
+        for (int l = 0; l < g.BaseLearningRates.Count; l++)
+        {
+            var c = g[b, l];
+            string[] row =
+            [
+                g.BnMode, Number(c.BatchSize), Number(c.BaseLearningRate), Number(c.Seeds), Number(c.Completed), Number(c.Diverged),
+                Number(c.Failed), Number(c.Cancelled), c.Status, Number(c.ConvergedFraction), Number(c.MedianAccuracy),
+                Number(c.MinAccuracy), Number(c.MaxAccuracy), Number(c.MedianTestLoss),
+            ];
+            csv.AppendLine(string.Join(',', row.Select(Escape)));
+        }
+        return csv.ToString();
     }
 
     public static string ToJson(StudyResults study)
