@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Serialization;
+using Orleans.Hosting;
 using Orleans.TestingHost;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
@@ -19,13 +20,22 @@ public static class TestClusters
     /// <param name="stateFile">SQLite state shared by all silos (survives a killed silo); null: memory.</param>
     /// <param name="artifactRoot">Checkpoints shared by all silos; null: none.</param>
     /// <param name="services">Extra silo services, e.g. a test double for the trial executor.</param>
+    /// <param name="redis">Cluster mode: state and reminders in this Redis (membership stays the test cluster's own).</param>
+    /// <param name="serviceId">Orleans service id: the same one sees the same Redis state across clusters.</param>
     public static async Task<InProcessTestCluster> StartAsync(int silos = 1, bool coordinatorHasDevices = true, string? stateFile = null,
-        string? artifactRoot = null, Action<IServiceCollection>? services = null, int slotsPerDevice = 2)
+        string? artifactRoot = null, Action<IServiceCollection>? services = null, int slotsPerDevice = 2, string? redis = null,
+        string? serviceId = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
+        if (serviceId is not null) builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((options, silo) =>
         {
-            if (stateFile is null) silo.AddMemoryGrainStorage(SweepOptions.StorageName);
+            if (redis is not null)
+            {
+                silo.UseOrleansSweepRedis(redis, clustering: false);
+                silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            }
+            else if (stateFile is null) silo.AddMemoryGrainStorage(SweepOptions.StorageName);
             else silo.AddSqliteGrainStorage(SweepOptions.StorageName, stateFile);
             bool devices = coordinatorHasDevices || options.SiloName != CoordinatorName;
             silo.AddOrleansSweep(
@@ -36,6 +46,7 @@ public static class TestClusters
                     s.LeaseDuration = TimeSpan.FromSeconds(2);
                     s.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
                     s.Retry = new RetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MaxAttempts: 3);
+                    s.ReminderPeriod = TimeSpan.FromSeconds(2);
                 },
                 a => a.Root = artifactRoot);
             services?.Invoke(silo.Services);

@@ -20,8 +20,10 @@ public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
     IOptions<SweepOptions> options,
     ClusterCapacity capacity,
-    ILogger<SweepGrain> logger) : Grain, ISweepGrain
+    ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
+    private const string WakeUpReminder = "wake-up";
+
     private IReadOnlyList<TrialSpec> _trials = [];
     // Derived from S.Statuses, so dispatch costs O(log n) per trial rather than a scan of the grid.
     private readonly Dictionary<string, int> _gridIndex = new();
@@ -81,7 +83,7 @@ public sealed class SweepGrain(
                 RenewLeaseOf(trial.TrialId);
                 await TrialGrainFor(trial).Start(trial);
             }
-            StartSupervisor();
+            await StartSupervisionAsync();
             await DispatchAsync();
             await PersistAsync();
         }
@@ -110,7 +112,7 @@ public sealed class SweepGrain(
         LoadTrials(spec);
         await PersistAsync();
         await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name);
-        StartSupervisor();
+        await StartSupervisionAsync();
         await DispatchAsync();
         await PersistAsync();
         return Snapshot();
@@ -142,7 +144,7 @@ public sealed class SweepGrain(
                      .Select(s => s.Key).ToList())
             SetStatus(id, TrialStatus.Pending);
         S.State = S.Results.Count == _trials.Count ? SweepState.Completed : SweepState.Running;
-        StartSupervisor();
+        await StartSupervisionAsync();
         await DispatchAsync();
         await PersistAsync();
     }
@@ -231,8 +233,20 @@ public sealed class SweepGrain(
         }
     }
 
-    private void StartSupervisor()
+    /// <summary>The reminder only has to activate the sweep: activation resumes whatever was running.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        S.State == SweepState.Running ? Task.CompletedTask : ForgetWakeUpAsync();
+
+    private async Task ForgetWakeUpAsync()
     {
+        if (!O.UseReminders) return;
+        var reminder = await this.GetReminder(WakeUpReminder);
+        if (reminder is not null) await this.UnregisterReminder(reminder);
+    }
+
+    private async Task StartSupervisionAsync()
+    {
+        if (O.UseReminders) await this.RegisterOrUpdateReminder(WakeUpReminder, O.ReminderPeriod, O.ReminderPeriod);
         if (_supervisor is not null) return;
         var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, O.LeaseDuration.Ticks / 4));
         // KeepAlive: a running sweep stays active to watch its leases and wake its back-offs.
@@ -246,6 +260,7 @@ public sealed class SweepGrain(
         {
             _supervisor?.Dispose();
             _supervisor = null;
+            if (S.State is SweepState.Completed or SweepState.Cancelled) await ForgetWakeUpAsync();
             return;
         }
         var now = DateTime.UtcNow;

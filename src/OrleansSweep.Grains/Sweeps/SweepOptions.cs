@@ -15,6 +15,15 @@ public sealed class SweepOptions
     /// <summary>How often a training trial renews its lease (well inside <see cref="LeaseDuration"/>).</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Cluster mode: a running sweep holds a durable reminder, so after a whole-cluster restart it wakes by itself and
+    /// resumes. The embedded mode has no reminder table; `orleans-sweep resume` (or running again) wakes it instead.
+    /// </summary>
+    public bool UseReminders { get; set; }
+
+    /// <summary>Period of that reminder: the longest a restarted cluster waits before its sweeps resume.</summary>
+    public TimeSpan ReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Back-off and bound for transient failures (lost silo, expired lease, storage or memory trouble).</summary>
     public RetryBackoff Retry { get; set; } = RetryBackoff.Default;
 }
