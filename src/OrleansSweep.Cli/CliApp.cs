@@ -84,6 +84,7 @@ public static class CliApp
         {
             run, resume, train,
         };
+        foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
         var parseResult = root.Parse(args);
         return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);
     }
@@ -98,6 +99,11 @@ public static class CliApp
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;
+        }
+        catch (ClusterUnavailableException e)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return ExitCodes.Unavailable;
         }
         catch (OperationCanceledException)
         {

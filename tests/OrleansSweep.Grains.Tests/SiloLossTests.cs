@@ -32,11 +32,11 @@ public sealed class SiloLossTests
     public async Task Killing_a_device_silo_mid_sweep_still_completes_every_cell_once()
     {
         using var work = new TemporaryDirectory("orleans-sweep-kill");
-        SyntheticFashion.Write(work.Combine("data"), trainCount: 384, testCount: 20);
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 192, testCount: 20);
         await using var cluster = await TestClusters.StartAsync(silos: 3, coordinatorHasDevices: false,
             stateFile: work.Combine("state.db"), artifactRoot: work.Combine("artifacts"), slotsPerDevice: 1);
         var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("kill", work.Combine("data"), batchSizes: [16, 32],
-            learningRates: ["2^-8", "2^-7"], epochs: 4));
+            learningRates: ["2^-8", "2^-7"], epochs: 12));
         var client = new SweepClient(cluster.Client);
         await client.StartAsync(spec);
 
@@ -60,7 +60,7 @@ public sealed class SiloLossTests
         Assert.Equal(SweepState.Completed, final.State);
         Assert.Equal(4, final.Results.Count);
         Assert.All(final.Results.Values, r => Assert.Equal(TrialStatus.Completed, r.Status));
-        Assert.All(final.Results.Values, r => Assert.Equal(4, r.Epochs.Count));
+        Assert.All(final.Results.Values, r => Assert.Equal(12, r.Epochs.Count));
         // The killed silo's trials were taken over by the survivor, from their checkpoints where they had one.
         var retried = final.Results.Values.Where(r => r.Attempts > 1 || r.ResumedFromEpoch is not null).ToList();
         Assert.NotEmpty(retried);

@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Grains.Hosting;
+using Spectre.Console;
+
+namespace OrleansSweep.Cli;
+
+/// <summary>Commands against a running cluster (Redis membership): silo, submit, watch, status, list, pause, cancel.</summary>
+public static class ClusterCommands
+{
+    public static IEnumerable<Command> Build(IAnsiConsole console, Func<Func<Task<int>>, Task<int>> guard)
+    {
+        var redis = new Option<string>("--redis") { Description = "Redis of the cluster (StackExchange.Redis configuration)", DefaultValueFactory = _ => "127.0.0.1:6379" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "Orleans cluster id", DefaultValueFactory = _ => "orleans-sweep" };
+        var serviceId = new Option<string>("--service-id") { Description = "Orleans service id (keys the stored state)", DefaultValueFactory = _ => "orleans-sweep" };
+        var sweep = new Argument<string>("sweep") { Description = "Sweep name (the spec's \"name\")" };
+        var json = new Option<bool>("--json") { Description = "Machine-readable output" };
+        var plain = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
+        ClusterConnection.Settings Connection(ParseResult p) => new(p.GetValue(redis)!, p.GetValue(clusterId)!, p.GetValue(serviceId)!);
+
+        Command WithCluster(Command command) { command.Add(redis); command.Add(clusterId); command.Add(serviceId); return command; }
+
+        var spec = new Argument<string>("spec") { Description = "Sweep spec (JSON)" };
+        var submit = WithCluster(new Command("submit", "Submit a sweep to a running cluster (idempotent for the same spec).\n\n" +
+                                                        "Example: orleans-sweep submit configs/quickstart.json --redis 127.0.0.1:6379") { spec });
+        submit.SetAction((p, token) => guard(async () =>
+        {
+            var parsed = SweepSpecLoader.LoadFile(p.GetValue(spec)!);
+            await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+            var snapshot = await cluster.Client.StartAsync(parsed);
+            console.MarkupLineInterpolated($"Submitted sweep [bold]{parsed.Name}[/]: {snapshot.TotalTrials} trials, {snapshot.Finished} already finished. Follow it with `orleans-sweep watch {parsed.Name}`.");
+            return ExitCodes.Ok;
+        }));
+
+        var watch = WithCluster(new Command("watch", "Follow a sweep on a cluster until it ends, then print its grids.\n\nExample: orleans-sweep watch quickstart") { sweep, plain });
+        watch.SetAction((p, token) => guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+            var snapshot = await Existing(cluster, p.GetValue(sweep)!);
+            var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive);
+            var final = await view.FollowAsync(snapshot.Spec!, token);
+            int failed = view.Summarize(snapshot.Spec!, final);
+            return final.State == SweepState.Cancelled ? ExitCodes.Cancelled : failed > 0 ? ExitCodes.TrialsFailed : ExitCodes.Ok;
+        }));
+
+        var status = WithCluster(new Command("status", "One look at a sweep: state, counts, grids.\n\nExample: orleans-sweep status quickstart --json") { sweep, json });
+        status.SetAction((p, token) => guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+            var snapshot = await Existing(cluster, p.GetValue(sweep)!);
+            if (p.GetValue(json))
+            {
+                console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
+                {
+                    name = snapshot.Name, state = snapshot.State.ToString().ToLowerInvariant(), totalTrials = snapshot.TotalTrials,
+                    statuses = snapshot.Statuses.Values.GroupBy(s => s.ToString().ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Count()),
+                    results = snapshot.Results.Values,
+                }, SweepSpecLoader.JsonOptions));
+                return ExitCodes.Ok;
+            }
+            string counts = string.Join(", ", snapshot.Statuses.Values.GroupBy(s => s).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+            console.MarkupLineInterpolated($"Sweep [bold]{snapshot.Name}[/]: {snapshot.State.ToString().ToLowerInvariant()}, {counts}");
+            foreach (var table in ResultTables.Render(ResultGrid.Build(snapshot.Spec!, snapshot.Results))) console.Write(table);
+            return ExitCodes.Ok;
+        }));
+
+        var list = WithCluster(new Command("list", "List the sweeps of a cluster.") { json });
+        list.SetAction((p, token) => guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+            var rows = new List<(string Name, SweepSnapshot Snapshot)>();
+            foreach (string name in await cluster.Client.ListAsync()) rows.Add((name, await cluster.Client.GetSnapshotAsync(name)));
+            if (p.GetValue(json))
+                console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(rows.Select(r => new
+                {
+                    name = r.Name, state = r.Snapshot.State.ToString().ToLowerInvariant(), finished = r.Snapshot.Finished, total = r.Snapshot.TotalTrials,
+                }), SweepSpecLoader.JsonOptions));
+            else
+                foreach (var (name, snapshot) in rows)
+                    console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}\t{snapshot.State.ToString().ToLowerInvariant()}\t{snapshot.Finished}/{snapshot.TotalTrials}"));
+            return ExitCodes.Ok;
+        }));
+
+        Command Control(string name, string description, Func<OrleansSweep.Client.SweepClient, string, Task> act)
+        {
+            var command = WithCluster(new Command(name, description) { sweep });
+            command.SetAction((p, token) => guard(async () =>
+            {
+                await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+                string target = p.GetValue(sweep)!;
+                await Existing(cluster, target);
+                await act(cluster.Client, target);
+                var after = await cluster.Client.GetSnapshotAsync(target);
+                console.MarkupLineInterpolated($"Sweep [bold]{target}[/]: {after.State.ToString().ToLowerInvariant()}.");
+                return ExitCodes.Ok;
+            }));
+            return command;
+        }
+
+        var silo = WithCluster(new Command("silo", "Run a cluster silo in this process until Ctrl-C (see also hosting/).\n\n" +
+                                                   "Example: orleans-sweep silo --device cpu --slots 2 --silo-port 11111 --gateway-port 30000"));
+        var device = new Option<string[]>("--device") { Description = "Device(s) to train on; none: coordinator only", DefaultValueFactory = _ => ["cpu"], AllowMultipleArgumentsPerToken = true };
+        var coordinator = new Option<bool>("--coordinator-only") { Description = "No devices: host sweeps, never trials" };
+        var slots = new Option<int>("--slots") { Description = "Trials sharing one device", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
+        var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => 11111 };
+        var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000 };
+        var address = new Option<string>("--address") { Description = "Address to bind and advertise (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
+        var artifacts = new Option<string>("--artifacts") { Description = "Checkpoint directory every silo reaches", DefaultValueFactory = _ => "artifacts" };
+        foreach (var option in new Option[] { device, coordinator, slots, threads, siloPort, gatewayPort, address, artifacts }) silo.Add(option);
+        silo.SetAction((p, token) => guard(async () =>
+        {
+            var options = new ClusterSiloOptions
+            {
+                Redis = p.GetValue(redis)!, ClusterId = p.GetValue(clusterId)!, ServiceId = p.GetValue(serviceId)!,
+                Devices = p.GetValue(coordinator) ? [] : p.GetValue(device)!.ToList(), SlotsPerDevice = p.GetValue(slots),
+                ThreadsPerTrial = p.GetValue(threads), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
+                Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
+            };
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("OrleansSweep", LogLevel.Information);
+            builder.AddOrleansSweepClusterSilo(options);
+            using var host = builder.Build();
+            await host.StartAsync(token);
+            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}. Ctrl-C stops it.");
+            try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
+            await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back
+            return ExitCodes.Ok;
+        }));
+
+        return [silo, submit, watch, status, list,
+            Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).", (c, s) => c.PauseAsync(s)),
+            Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).", (c, s) => c.CancelAsync(s)),
+            Control("continue", "Resume a paused or cancelled sweep on the cluster.", async (c, s) => await c.ResumeAsync(s))];
+    }
+
+    private static async Task<SweepSnapshot> Existing(ClusterConnection cluster, string name)
+    {
+        var snapshot = await cluster.Client.GetSnapshotAsync(name);
+        if (snapshot.Spec is null) throw new UsageException($"no sweep named '{name}' on this cluster (`orleans-sweep list` shows them).");
+        return snapshot;
+    }
+}

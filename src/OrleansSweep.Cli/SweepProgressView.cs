@@ -1,0 +1,90 @@
+using System.Globalization;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Client;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+using Spectre.Console;
+
+namespace OrleansSweep.Cli;
+
+/// <summary>
+/// Follows a sweep to its end: a progress bar with ETA on a terminal, one line per finished trial otherwise, and the
+/// result grids at the end. <paramref name="onResult"/> sees the snapshot whenever a trial has finished.
+/// </summary>
+public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, bool interactive, Action<SweepSnapshot>? onResult = null)
+{
+    public async Task<SweepSnapshot> FollowAsync(SweepSpec spec, CancellationToken cancellation = default)
+    {
+        var trials = GridExpander.Expand(spec);
+        return interactive ? await WithProgressBarAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
+    }
+
+    private async Task<SweepSnapshot> WithLinesAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
+    {
+        var reported = new HashSet<string>();
+        SweepSnapshot last = null!;
+        await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
+        {
+            last = snapshot;
+            bool any = false;
+            foreach (var trial in trials.Where(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId)))
+            {
+                console.WriteLine($"[{reported.Count}/{trials.Count}] {trial.TrialId}: {Describe(snapshot.Results[trial.TrialId])}");
+                any = true;
+            }
+            if (any) onResult?.Invoke(snapshot);
+        }
+        return last;
+    }
+
+    private async Task<SweepSnapshot> WithProgressBarAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
+    {
+        SweepSnapshot last = null!;
+        await console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var overall = context.AddTask("trials", maxValue: trials.Count * (double)spec.Training.Epochs);
+                var reported = new HashSet<string>();
+                await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
+                {
+                    last = snapshot;
+                    // Progress counts epochs: finished trials count whole, running ones by their epochs done.
+                    double epochs = snapshot.Results.Count * (double)spec.Training.Epochs + snapshot.Running.Sum(r => r.EpochsDone);
+                    overall.Value = Math.Min(epochs, overall.MaxValue);
+                    overall.Description = $"{snapshot.Results.Count}/{trials.Count} trials, {snapshot.Statuses.Values.Count(s => s == TrialStatus.Running)} running";
+                    bool any = false;
+                    foreach (var trial in trials.Where(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId)))
+                    {
+                        console.MarkupLineInterpolated($"{trial.TrialId}: {Describe(snapshot.Results[trial.TrialId])}");
+                        any = true;
+                    }
+                    if (any) onResult?.Invoke(snapshot);
+                }
+                if (last.State == SweepState.Completed) overall.Value = overall.MaxValue;
+            });
+        return last;
+    }
+
+    /// <summary>The grids and a one-line summary; returns the number of failed trials.</summary>
+    public int Summarize(SweepSpec spec, SweepSnapshot final)
+    {
+        console.WriteLine();
+        foreach (var table in ResultTables.Render(ResultGrid.Build(spec, final.Results))) console.Write(table);
+        int Count(TrialStatus status) => final.Results.Values.Count(r => r.Status == status);
+        int failed = Count(TrialStatus.Failed), stopped = Count(TrialStatus.Cancelled);
+        console.MarkupLineInterpolated($"{final.Results.Count - stopped}/{final.TotalTrials} trials finished: {Count(TrialStatus.Completed)} converged, {Count(TrialStatus.Diverged)} diverged, {failed} failed{(stopped > 0 ? $", {stopped} cancelled" : "")}.");
+        foreach (var failure in final.Results.Values.Where(r => r.Status == TrialStatus.Failed).Take(5))
+            console.MarkupLineInterpolated($"[yellow]{failure.TrialId} failed:[/] {failure.FailureReason}");
+        return failed;
+    }
+
+    public static string Describe(TrialResult r) => r.Status switch
+    {
+        TrialStatus.Completed => $"test accuracy {(r.FinalTestAccuracy ?? 0).ToString("P2", CultureInfo.InvariantCulture)}, test loss {(r.FinalTestLoss ?? 0).ToString("F4", CultureInfo.InvariantCulture)} ({r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s)",
+        TrialStatus.Diverged => $"diverged in epoch {r.DivergedAtEpoch} (loss {r.DivergenceLoss?.ToString("G4", CultureInfo.InvariantCulture)})",
+        TrialStatus.Failed => $"failed: {r.FailureReason}",
+        _ => r.Status.ToString().ToLowerInvariant(),
+    };
+}

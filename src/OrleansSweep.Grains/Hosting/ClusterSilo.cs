@@ -1,0 +1,55 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using OrleansSweep.Grains.Devices;
+
+namespace OrleansSweep.Grains.Hosting;
+
+/// <summary>How one silo of a cluster is configured (section "OrleansSweep" of appsettings, environment, command line).</summary>
+public sealed class ClusterSiloOptions
+{
+    public const string Section = "OrleansSweep";
+
+    public string ClusterId { get; set; } = "orleans-sweep";
+    public string ServiceId { get; set; } = "orleans-sweep";
+    /// <summary>StackExchange.Redis configuration string: membership, sweep state and reminders.</summary>
+    public string Redis { get; set; } = "127.0.0.1:6379";
+    /// <summary>Devices this silo trains on ("cpu", "cuda:0", ...); empty: a coordinator only.</summary>
+    public List<string> Devices { get; set; } = ["cpu"];
+    public int SlotsPerDevice { get; set; } = 1;
+    public int? ThreadsPerTrial { get; set; }
+    public int SiloPort { get; set; } = 11111;
+    public int GatewayPort { get; set; } = 30000;
+    /// <summary>Address this silo binds and advertises. Loopback unless configured: a silo is not exposed by accident.</summary>
+    public string Address { get; set; } = "127.0.0.1";
+    /// <summary>Checkpoints and final weights: a directory every silo reaches (a shared file system in a real cluster).</summary>
+    public string ArtifactRoot { get; set; } = "artifacts";
+
+    public static ClusterSiloOptions From(IConfiguration configuration)
+    {
+        var options = new ClusterSiloOptions();
+        configuration.GetSection(Section).Bind(options);
+        return options;
+    }
+}
+
+public static class ClusterSilo
+{
+    /// <summary>A cluster silo: Redis membership/state/reminders, the sweep engine, its devices and artifact root.</summary>
+    public static IHostApplicationBuilder AddOrleansSweepClusterSilo(this IHostApplicationBuilder builder, ClusterSiloOptions options)
+    {
+        if (!IPAddress.TryParse(options.Address, out var address))
+            throw new ArgumentException($"{ClusterSiloOptions.Section}:Address: '{options.Address}' is not an IP address.");
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+            silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            silo.UseOrleansSweepRedis(options.Redis);
+            silo.AddOrleansSweep(
+                d => { d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice; d.ThreadsPerTrial = options.ThreadsPerTrial; },
+                artifacts: a => a.Root = Path.GetFullPath(options.ArtifactRoot));
+        });
+        return builder;
+    }
+}
