@@ -195,6 +195,15 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unreachable_cluster_is_reported_with_exit_69()
+    {
+        string spec = WriteSpec(SyntheticFashion.SpecJson("unreachable", "/tmp"));
+        Assert.Equal(ExitCodes.Unavailable, await Run("submit", spec, "--redis", "127.0.0.1:1,connectTimeout=500", "--cluster-id", "none"));
+        Assert.Contains("cannot reach cluster 'none' through Redis at 127.0.0.1:1", _output.ToString());
+        Assert.DoesNotContain("   at ", _output.ToString());
+    }
+
+    [Fact]
     public async Task Help_lists_run_with_an_example()
     {
         Assert.Equal(0, await Run("run", "--help"));

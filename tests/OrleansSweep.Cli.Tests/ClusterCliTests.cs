@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using OrleansSweep.Cli;
+using OrleansSweep.Grains.Hosting;
+using OrleansSweep.TestSupport;
+using Spectre.Console;
+
+namespace OrleansSweep.Cli.Tests;
+
+/// <summary>
+/// A real cluster of separate processes on loopback: two `orleans-sweep silo` processes (one coordinator-only, one with
+/// a device) sharing a Redis (.ci/run starts it; ORLEANS_SWEEP_TEST_REDIS overrides), driven by the CLI as a client.
+/// </summary>
+public sealed class ClusterCliTests : IAsyncLifetime
+{
+    private static readonly string Redis = Environment.GetEnvironmentVariable("ORLEANS_SWEEP_TEST_REDIS") ?? "127.0.0.1:6379";
+    private readonly TemporaryDirectory _work = new("orleans-sweep-cluster-cli");
+    private readonly string _clusterId = $"cli-test-{Guid.NewGuid():N}";
+    private readonly List<Process> _silos = [];
+    private readonly StringWriter _output = new();
+    private readonly int _coordinatorPort = LoopbackPorts.Free();
+
+    private string[] Cluster => ["--redis", Redis, "--cluster-id", _clusterId, "--service-id", _clusterId];
+
+    public async Task InitializeAsync()
+    {
+        _silos.Add(StartSilo(_coordinatorPort, "--coordinator-only"));
+        _silos.Add(StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1"));
+        // Both silos say so once they have joined; fail fast with their output if they cannot.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        foreach (var silo in _silos)
+            while (!SiloOutput(silo).Contains("joined cluster"))
+            {
+                if (silo.HasExited || DateTime.UtcNow > deadline)
+                    throw new InvalidOperationException($"silo did not start: {SiloOutput(silo)}");
+                await Task.Delay(100);
+            }
+    }
+
+    private readonly Dictionary<Process, System.Text.StringBuilder> _siloOutput = new();
+
+    private string SiloOutput(Process silo) { lock (_siloOutput) return _siloOutput[silo].ToString(); }
+
+    private Process StartSilo(int siloPort, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"));
+        foreach (string a in (string[])["silo", .. Cluster, "--silo-port", siloPort.ToString(),
+                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", _work.Combine("artifacts"), .. args])
+            start.ArgumentList.Add(a);
+        var process = new Process { StartInfo = start };
+        var output = new System.Text.StringBuilder();
+        lock (_siloOutput) _siloOutput[process] = output;
+        process.OutputDataReceived += (_, e) => { lock (_siloOutput) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (_siloOutput) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in _silos)
+        {
+            if (!silo.HasExited) silo.Kill(entireProcessTree: true);
+            await silo.WaitForExitAsync();
+            silo.Dispose();
+        }
+        _work.Dispose();
+    }
+
+    private async Task<int> Cli(params string[] args)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(_output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+        });
+        console.Profile.Width = 200;
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        return await CliApp.InvokeAsync(args, console, limit.Token);
+    }
+
+    [Fact]
+    public async Task Submit_watch_status_and_list_a_sweep_on_a_cluster_of_processes()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 128, testCount: 20);
+        string spec = _work.Combine("spec.json");
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("cluster-cli", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^4"], epochs: 1));
+
+        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
+        Assert.Contains("Submitted sweep cluster-cli: 4 trials", _output.ToString());
+        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "cluster-cli", .. Cluster]));
+        Assert.Contains("2 converged, 2 diverged, 0 failed", _output.ToString());
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Cli(["status", "cluster-cli", "--json", .. Cluster]));
+        using var status = System.Text.Json.JsonDocument.Parse(_output.ToString());
+        Assert.Equal("completed", status.RootElement.GetProperty("state").GetString());
+        Assert.Equal(4, status.RootElement.GetProperty("results").GetArrayLength());
+        // Trials ran on the device silo, never on the coordinator.
+        Assert.All(status.RootElement.GetProperty("results").EnumerateArray(),
+            r => Assert.False(r.GetProperty("silo").GetString()!.EndsWith($":{_coordinatorPort}"), r.GetProperty("silo").GetString()));
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Cli(["list", .. Cluster]));
+        Assert.Contains("cluster-cli\tcompleted\t4/4", _output.ToString());
+    }
+
+    [Fact]
+    public async Task An_unknown_sweep_is_a_clear_error()
+    {
+        Assert.Equal(ExitCodes.UserError, await Cli(["status", "nope", .. Cluster]));
+        Assert.Contains("no sweep named 'nope' on this cluster", _output.ToString());
+    }
+}
