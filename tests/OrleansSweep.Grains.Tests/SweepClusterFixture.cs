@@ -1,10 +1,5 @@
-using Microsoft.Extensions.DependencyInjection;
-using Orleans.Serialization;
 using Orleans.TestingHost;
-using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
-using OrleansSweep.Grains.Hosting;
-using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Grains.Tests;
@@ -20,16 +15,7 @@ public sealed class SweepClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         SyntheticFashion.Write(_data.Path, trainCount: 512, testCount: 100);
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.AddMemoryGrainStorage(SweepOptions.StorageName);
-            silo.AddOrleansSweep(d => { d.Devices = ["cpu"]; d.SlotsPerDevice = 2; d.ThreadsPerTrial = 1; },
-                s => s.DefaultMaxConcurrentTrials = 2);
-        });
-        builder.ConfigureClient(client => client.Services.AddSerializer(s => s.AddOrleansSweepSerializers()));
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        Cluster = await TestClusters.StartAsync();
     }
 
     public async Task DisposeAsync()

@@ -13,15 +13,7 @@ public class SweepGrainTests(SweepClusterFixture fixture) : IClassFixture<SweepC
         SweepSpecLoader.Parse(SyntheticFashion.SpecJson(name, dataDirectory ?? fixture.DataDirectory, batchSizes: batches ?? [16],
             learningRates: lrs ?? ["2^-6"], epochs: epochs));
 
-    private async Task<SweepSnapshot> RunToEnd(SweepSpec spec)
-    {
-        await fixture.Client.StartAsync(spec);
-        using var timeout = new CancellationTokenSource(Limit);
-        SweepSnapshot last = null!;
-        await foreach (var snapshot in fixture.Client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(100), timeout.Token))
-            last = snapshot;
-        return last;
-    }
+    private Task<SweepSnapshot> RunToEnd(SweepSpec spec) => fixture.Cluster.RunToEndAsync(spec, Limit);
 
     [Fact]
     public async Task Trains_a_real_model_inside_a_silo_and_the_loss_goes_down()
@@ -99,9 +91,7 @@ public class SweepGrainTests(SweepClusterFixture fixture) : IClassFixture<SweepC
         var spec = Spec("cancel", lrs: ["2^-8", "2^-7", "2^-6", "2^-5"], epochs: 50);
         await fixture.Client.StartAsync(spec);
         await fixture.Client.CancelAsync(spec.Name);
-        using var timeout = new CancellationTokenSource(Limit);
-        SweepSnapshot last = null!;
-        await foreach (var s in fixture.Client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(100), timeout.Token)) last = s;
+        var last = await fixture.Client.WatchToEndAsync(spec.Name, Limit);
         Assert.Equal(SweepState.Cancelled, last.State);
         Assert.True(last.Results.Values.All(r => r.Status != TrialStatus.Completed));
     }
