@@ -1,0 +1,53 @@
+using OrleansSweep.Training.Trainer;
+using static TorchSharp.torch;
+
+namespace OrleansSweep.Training.Landscape;
+
+/// <summary>Loss and accuracy of the model at theta(alpha) = alpha * theta_l + (1 - alpha) * theta_s.</summary>
+public sealed record InterpolationPoint(double Alpha, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+
+/// <summary>
+/// Keskar et al.'s 1-d parametric plot between a small-batch solution (alpha = 0) and a large-batch one (alpha = 1),
+/// extended to alpha in [-1, 2]. Every floating-point state entry is interpolated, BN running statistics included;
+/// integer entries (BN batch counters) are taken from the small-batch solution.
+/// </summary>
+public static class LineInterpolation
+{
+    public static IReadOnlyList<double> DefaultAlphas { get; } = Enumerable.Range(0, 25).Select(i => -1.0 + 3.0 * i / 24).ToList();
+
+    public static IReadOnlyList<InterpolationPoint> Evaluate(nn.Module<Tensor, Tensor> model,
+        IReadOnlyDictionary<string, Tensor> smallBatch, IReadOnlyDictionary<string, Tensor> largeBatch,
+        TensorData data, IReadOnlyList<double>? alphas = null, int evaluationBatchSize = 1000)
+    {
+        var keys = model.state_dict().Keys.ToList();
+        var missing = keys.Where(k => !smallBatch.ContainsKey(k) || !largeBatch.ContainsKey(k)).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"the two solutions lack state entries of the model: {string.Join(", ", missing.Take(5))}.");
+        var points = new List<InterpolationPoint>();
+        foreach (double alpha in alphas ?? DefaultAlphas)
+        {
+            Load(model, smallBatch, largeBatch, alpha);
+            var (trainLoss, trainAccuracy) = TrialTrainer.Evaluate(model, data.TrainImages, data.TrainLabels, evaluationBatchSize);
+            var (testLoss, testAccuracy) = TrialTrainer.Evaluate(model, data.TestImages, data.TestLabels, evaluationBatchSize);
+            points.Add(new InterpolationPoint(alpha, trainLoss, trainAccuracy, testLoss, testAccuracy));
+        }
+        return points;
+    }
+
+    /// <summary>Sets the model's state to the interpolation at <paramref name="alpha"/>.</summary>
+    public static void Load(nn.Module model, IReadOnlyDictionary<string, Tensor> smallBatch, IReadOnlyDictionary<string, Tensor> largeBatch, double alpha)
+    {
+        using var noGrad = no_grad();
+        foreach (var (key, target) in model.state_dict())
+        {
+            var small = smallBatch[key];
+            var large = largeBatch[key];
+            if (!small.is_floating_point())
+            {
+                target.copy_(small);
+                continue;
+            }
+            using var mixed = large.mul(alpha).add_(small, alpha: 1 - alpha);
+            target.copy_(mixed);
+        }
+    }
+}
