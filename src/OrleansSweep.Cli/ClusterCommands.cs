@@ -123,8 +123,14 @@ public static class ClusterCommands
                 ThreadsPerTrial = p.GetValue(threads), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
             };
+            if (!System.Net.IPAddress.TryParse(options.Address, out _))
+                throw new UsageException($"--address: '{options.Address}' is not an IP address.");
+            Preflight.EnsurePortFree(options.Address, options.SiloPort, "--silo-port");
+            Preflight.EnsurePortFree(options.Address, options.GatewayPort, "--gateway-port");
+            await Preflight.EnsureRedisReachableAsync(options.Redis);
             var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning).AddFilter("OrleansSweep", LogLevel.Information);
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+                .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information);
             builder.AddOrleansSweepClusterSilo(options);
             using var host = builder.Build();
             await host.StartAsync(token);

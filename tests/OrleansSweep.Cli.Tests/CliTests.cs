@@ -204,6 +204,25 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_silo_port_in_use_is_one_clear_line()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        Assert.Equal(ExitCodes.UserError, await Run("silo", "--silo-port", port.ToString()));
+        Assert.Contains($"--silo-port: 127.0.0.1:{port} is already in use (another silo?); pick a free port.", _output.ToString());
+    }
+
+    [Fact]
+    public async Task A_silo_without_redis_says_so_with_exit_69()
+    {
+        Assert.Equal(ExitCodes.Unavailable, await Run("silo", "--redis", "127.0.0.1:1,connectTimeout=500",
+            "--silo-port", Grains.Hosting.LoopbackPorts.Free().ToString(), "--gateway-port", Grains.Hosting.LoopbackPorts.Free().ToString()));
+        Assert.Contains("cannot reach Redis at 127.0.0.1:1", _output.ToString());
+        Assert.DoesNotContain("   at ", _output.ToString());
+    }
+
+    [Fact]
     public async Task Help_lists_run_with_an_example()
     {
         Assert.Equal(0, await Run("run", "--help"));
