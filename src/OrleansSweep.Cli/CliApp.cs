@@ -22,12 +22,13 @@ public static class CliApp
         };
         var slotsOption = new Option<int>("--slots") { Description = "Trials sharing one device at once", DefaultValueFactory = _ => 1 };
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
+        var batchPerSlotOption = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) of its device's slots" };
         var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
 
         var run = new Command("run", "Run a sweep in this process (embedded silo + client) and write its study directory.\n\n" +
                                      "Example: orleans-sweep run configs/quickstart.json")
         {
-            specArgument, studyOption, deviceOption, slotsOption, threadsOption, plainOption,
+            specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
         };
         DeviceOptions Devices(ParseResult parse)
         {
@@ -35,7 +36,12 @@ public static class CliApp
             int? threads = parse.GetValue(threadsOption);
             if (slots < 1) throw new UsageException($"--slots: {slots} (expected >= 1).");
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
-            return new DeviceOptions { Devices = parse.GetValue(deviceOption)!.ToList(), SlotsPerDevice = slots, ThreadsPerTrial = threads };
+            int? batchPerSlot = parse.GetValue(batchPerSlotOption);
+            if (batchPerSlot is < 1) throw new UsageException($"--batch-per-slot: {batchPerSlot} (expected >= 1).");
+            return new DeviceOptions
+            {
+                Devices = parse.GetValue(deviceOption)!.ToList(), SlotsPerDevice = slots, ThreadsPerTrial = threads, BatchPerSlot = batchPerSlot,
+            };
         }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
 
@@ -68,7 +74,7 @@ public static class CliApp
         var resume = new Command("resume", "Continue an interrupted sweep from its study directory: finished trials are kept, the others " +
                                            "continue from their checkpoints.\n\nExample: orleans-sweep resume studies/quickstart")
         {
-            studyArgument, deviceOption, slotsOption, threadsOption, plainOption,
+            studyArgument, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
         };
         resume.SetAction((parse, token) => Guard(console, async () =>
         {

@@ -109,18 +109,19 @@ public static class ClusterCommands
         var coordinator = new Option<bool>("--coordinator-only") { Description = "No devices: host sweeps, never trials" };
         var slots = new Option<int>("--slots") { Description = "Trials sharing one device", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
+        var batchPerSlot = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) slots" };
         var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => 11111 };
         var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000 };
         var address = new Option<string>("--address") { Description = "Address to bind and advertise (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
         var artifacts = new Option<string>("--artifacts") { Description = "Checkpoint directory every silo reaches", DefaultValueFactory = _ => "artifacts" };
-        foreach (var option in new Option[] { device, coordinator, slots, threads, siloPort, gatewayPort, address, artifacts }) silo.Add(option);
+        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts }) silo.Add(option);
         silo.SetAction((p, token) => guard(async () =>
         {
             var options = new ClusterSiloOptions
             {
                 Redis = p.GetValue(redis)!, ClusterId = p.GetValue(clusterId)!, ServiceId = p.GetValue(serviceId)!,
                 Devices = p.GetValue(coordinator) ? [] : p.GetValue(device)!.ToList(), SlotsPerDevice = p.GetValue(slots),
-                ThreadsPerTrial = p.GetValue(threads), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
+                ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
             };
             if (!System.Net.IPAddress.TryParse(options.Address, out _))

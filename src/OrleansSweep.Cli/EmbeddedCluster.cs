@@ -42,6 +42,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
                 d.Devices = devices.Devices;
                 d.SlotsPerDevice = devices.SlotsPerDevice;
                 d.ThreadsPerTrial = devices.ThreadsPerTrial;
+                d.BatchPerSlot = devices.BatchPerSlot;
             }, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, a => a.Root = studyDirectory);
         });
         var host = builder.Build();

@@ -18,6 +18,8 @@ public sealed class ClusterSiloOptions
     /// <summary>Devices this silo trains on ("cpu", "cuda:0", ...); empty: a coordinator only.</summary>
     public List<string> Devices { get; set; } = ["cpu"];
     public int SlotsPerDevice { get; set; } = 1;
+    /// <summary>Packing: a trial of batch m takes ceil(m / BatchPerSlot) slots (see DeviceOptions.BatchPerSlot).</summary>
+    public int? BatchPerSlot { get; set; }
     public int? ThreadsPerTrial { get; set; }
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
@@ -47,7 +49,11 @@ public static class ClusterSilo
             silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             silo.UseOrleansSweepRedis(options.Redis);
             silo.AddOrleansSweep(
-                d => { d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice; d.ThreadsPerTrial = options.ThreadsPerTrial; },
+                d =>
+                {
+                    d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice;
+                    d.ThreadsPerTrial = options.ThreadsPerTrial; d.BatchPerSlot = options.BatchPerSlot;
+                },
                 artifacts: a => a.Root = Path.GetFullPath(options.ArtifactRoot));
         });
         return builder;

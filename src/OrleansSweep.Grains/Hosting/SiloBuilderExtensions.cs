@@ -36,6 +36,7 @@ public static class SiloBuilderExtensions
             o.Devices = deviceOptions.Devices;
             o.SlotsPerDevice = deviceOptions.SlotsPerDevice;
             o.ThreadsPerTrial = deviceOptions.ThreadsPerTrial;
+            o.BatchPerSlot = deviceOptions.BatchPerSlot;
         });
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));

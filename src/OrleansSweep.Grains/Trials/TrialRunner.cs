@@ -30,7 +30,7 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         var cancellation = linked.Token;
         try
         {
-            using var slot = slots.AcquireAsync(cancellation).GetAwaiter().GetResult();
+            using var slot = slots.AcquireAsync(trial.BatchSize, cancellation).GetAwaiter().GetResult();
             return executor.Execute(trial, slot.Device, slot.Threads, new SynchronousProgress<EpochMetrics>(onEpoch), cancellation);
         }
         catch (OperationCanceledException)
