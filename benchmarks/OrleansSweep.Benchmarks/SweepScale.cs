@@ -1,3 +1,4 @@
+using OrleansSweep.Reporting;
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;

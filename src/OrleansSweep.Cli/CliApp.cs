@@ -79,9 +79,9 @@ public static class CliApp
         resume.SetAction((parse, token) => Guard(console, async () =>
         {
             string study = parse.GetValue(studyArgument)!;
-            string spec = Path.Combine(study, Core.Results.StudyFiles.SpecFileName);
+            string spec = Path.Combine(study, Reporting.StudyFiles.SpecFileName);
             if (!File.Exists(spec))
-                throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({Core.Results.StudyFiles.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
+                throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({Reporting.StudyFiles.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
             var settings = new RunCommand.Settings(spec, study, Devices(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));

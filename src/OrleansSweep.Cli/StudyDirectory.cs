@@ -1,3 +1,4 @@
+using OrleansSweep.Reporting;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 

@@ -1,3 +1,4 @@
+using OrleansSweep.Reporting;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.TestSupport;

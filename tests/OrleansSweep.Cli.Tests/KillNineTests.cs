@@ -1,3 +1,4 @@
+using OrleansSweep.Reporting;
 using System.Diagnostics;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;

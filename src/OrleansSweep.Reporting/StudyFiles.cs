@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 
-namespace OrleansSweep.Core.Results;
+namespace OrleansSweep.Reporting;
 
 /// <summary>What a finished (or partly finished) sweep writes into its study directory.</summary>
 public sealed record StudyResults(SweepSpec Spec, IReadOnlyList<TrialSpec> Trials, IReadOnlyDictionary<string, TrialResult> Results);

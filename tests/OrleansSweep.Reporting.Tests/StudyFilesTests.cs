@@ -1,0 +1,85 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Reporting.Tests;
+
+public class StudyFilesTests
+{
+    private static readonly SweepSpec Spec = SweepSpecLoader.Parse("""
+        { "name": "r", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" },
+          "training": { "epochs": 1 },
+          "grid": { "batchSizes": [16, 64], "baseLearningRates": ["2^-8", "2^-6"], "seeds": [0, 1, 2] } }
+        """);
+
+    private static TrialResult Completed(string id, double accuracy) => new()
+    {
+        TrialId = id, Status = TrialStatus.Completed, FinalTestAccuracy = accuracy, FinalTestLoss = 1 - accuracy,
+        Epochs = [new EpochMetrics(1, 0.5, 1 - accuracy, accuracy, 2.0)],
+    };
+
+    [Fact]
+    public void Grid_files_hold_one_row_per_cell_with_status_and_the_best_lr_per_batch()
+    {
+        var results = new Dictionary<string, TrialResult>
+        {
+            ["bs16-lr2^-8-none-s0"] = Completed("bs16-lr2^-8-none-s0", 0.80),
+            ["bs16-lr2^-8-none-s1"] = new() { TrialId = "bs16-lr2^-8-none-s1", Status = TrialStatus.Diverged, DivergedAtEpoch = 1 },
+            ["bs64-lr2^-6-none-s0"] = new() { TrialId = "bs64-lr2^-6-none-s0", Status = TrialStatus.Diverged, DivergedAtEpoch = 1 },
+        };
+        var grids = ResultGrid.Build(Spec, results);
+
+        var lines = StudyFiles.GridsToCsv(grids).TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal(string.Join(',', StudyFiles.GridCsvColumns), lines[0]);
+        Assert.Equal(1 + 2 * 2, lines.Length);
+        Assert.Equal("none,16,0.00390625,3,1,1,0,0,unstable,0.5,0.8,0.8,0.8,0.19999999999999996", lines[1]);
+        Assert.Equal("none,64,0.015625,3,0,1,0,0,diverged,0,,,,", lines[4]);
+
+        using var json = System.Text.Json.JsonDocument.Parse(StudyFiles.GridsToJson(grids));
+        var best = json.RootElement[0].GetProperty("bestLearningRatePerBatch");
+        Assert.Equal(0.00390625, best[0].GetProperty("baseLearningRate").GetDouble());
+        Assert.False(best[1].TryGetProperty("baseLearningRate", out _)); // no seed converged at m = 64
+    }
+
+    [Fact]
+    public void Study_files_hold_every_trial_and_no_temporary_files_remain()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
+        try
+        {
+            var trials = GridExpander.Expand(Spec);
+            var results = new Dictionary<string, TrialResult> { ["bs16-lr2^-8-none-s0"] = Completed("bs16-lr2^-8-none-s0", 0.8125) };
+            StudyFiles.Write(directory, new StudyResults(Spec, trials, results));
+
+            var lines = File.ReadAllLines(Path.Combine(directory, StudyFiles.CsvFileName));
+            Assert.Equal(string.Join(',', StudyFiles.CsvColumns), lines[0]);
+            Assert.Equal(trials.Count + 1, lines.Length);
+            Assert.StartsWith("bs16-lr2^-8-none-s0,none,16,0.00390625,0.0625,0,completed,0.8125,", lines[1]);
+            Assert.Contains(",pending,", lines[2]);
+
+            string json = File.ReadAllText(Path.Combine(directory, StudyFiles.JsonFileName));
+            using var document = System.Text.Json.JsonDocument.Parse(json);
+            Assert.Equal(trials.Count, document.RootElement.GetProperty("trials").GetArrayLength());
+            Assert.Equal(0.8125, document.RootElement.GetProperty("trials")[0].GetProperty("result").GetProperty("finalTestAccuracy").GetDouble());
+            Assert.Equal(SpecFingerprint.Compute(Spec),
+                SpecFingerprint.Compute(SweepSpecLoader.LoadFile(Path.Combine(directory, StudyFiles.SpecFileName))));
+            Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
+
+    [Fact]
+    public void Csv_fields_with_commas_or_quotes_are_quoted()
+    {
+        var trials = GridExpander.Expand(Spec);
+        var results = new Dictionary<string, TrialResult>
+        {
+            [trials[0].TrialId] = new() { TrialId = trials[0].TrialId, Status = TrialStatus.Failed, FailureReason = "bad \"file\", really" },
+        };
+        string csv = StudyFiles.ToCsv(new StudyResults(Spec, trials, results));
+        Assert.Contains(",\"bad \"\"file\"\", really\"", csv);
+    }
+}
