@@ -41,7 +41,7 @@ public sealed class TrainCommand(IAnsiConsole console)
         if (!settings.Json)
             console.MarkupLineInterpolated(
                 $"Trial [bold]{trial.TrialId}[/]: {trial.Model.Architecture}, m = {trial.BatchSize}, eta = {trial.LearningRate.ToString("G6", CultureInfo.InvariantCulture)}, BN {trial.BnMode}, seed {trial.Seed}, {data.Train.Count} training images, {torch.get_num_threads()} thread(s) on {device}");
-        var progress = new LineProgress(m =>
+        var progress = new InlineProgress<EpochMetrics>(m =>
         {
             if (!settings.Json)
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -64,11 +64,6 @@ public sealed class TrainCommand(IAnsiConsole console)
             });
         }
         return ExitCodes.Ok;
-    }
-
-    private sealed class LineProgress(Action<EpochMetrics> report) : IProgress<EpochMetrics>
-    {
-        public void Report(EpochMetrics value) => report(value);
     }
 }
 

@@ -2,7 +2,6 @@ using OrleansSweep.Reporting;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.TestSupport;
-using Spectre.Console;
 
 namespace OrleansSweep.Cli.Tests;
 
@@ -15,15 +14,7 @@ public sealed class CliTests : IDisposable
 
     private async Task<int> Run(params string[] args)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_output),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
-        return await CliApp.InvokeAsync(args, console);
+        return await CliApp.InvokeAsync(args, TestConsole.Create(_output));
     }
 
     private string WriteSpec(string json)
@@ -82,8 +73,7 @@ public sealed class CliTests : IDisposable
         string csv = Path.Combine(study, StudyFiles.CsvFileName);
 
         using var interrupt = new CancellationTokenSource();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(_output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
-        var running = CliApp.InvokeAsync(["run", spec, "--study", study, "--threads", "1"], console, interrupt.Token);
+        var running = CliApp.InvokeAsync(["run", spec, "--study", study, "--threads", "1"], TestConsole.Create(_output), interrupt.Token);
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!(File.Exists(csv) && File.ReadAllText(csv).Contains(",completed,")) && DateTime.UtcNow < deadline) await Task.Delay(50);
         interrupt.Cancel(); // Ctrl-C after the first finished trial

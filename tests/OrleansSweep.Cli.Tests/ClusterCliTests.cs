@@ -2,7 +2,6 @@ using System.Diagnostics;
 using OrleansSweep.Cli;
 using OrleansSweep.Grains.Hosting;
 using OrleansSweep.TestSupport;
-using Spectre.Console;
 
 namespace OrleansSweep.Cli.Tests;
 
@@ -71,13 +70,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
 
     private async Task<int> Cli(params string[] args)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(_output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 200;
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        return await CliApp.InvokeAsync(args, console, limit.Token);
+        return await CliApp.InvokeAsync(args, TestConsole.Create(_output), limit.Token);
     }
 
     [Fact]

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.TestSupport;
-using Spectre.Console;
 
 namespace OrleansSweep.Cli.Tests;
 
@@ -41,10 +40,8 @@ public sealed class KillNineTests : IDisposable
         var finishedBefore = File.ReadAllLines(csv).Where(l => l.Contains(",completed,")).ToList();
         Assert.NotEmpty(finishedBefore);
 
-        var output = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        Assert.Equal(ExitCodes.Ok, await CliApp.InvokeAsync(["resume", study, "--threads", "1"], console, limit.Token));
+        Assert.Equal(ExitCodes.Ok, await CliApp.InvokeAsync(["resume", study, "--threads", "1"], TestConsole.Create(new StringWriter()), limit.Token));
 
         var after = File.ReadAllLines(csv).Skip(1).ToList();
         Assert.Equal(6, after.Count);

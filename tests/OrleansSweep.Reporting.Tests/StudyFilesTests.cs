@@ -1,3 +1,4 @@
+using static OrleansSweep.TestSupport.SampleResults;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
@@ -6,18 +7,6 @@ namespace OrleansSweep.Reporting.Tests;
 
 public class StudyFilesTests
 {
-    private static readonly SweepSpec Spec = SweepSpecLoader.Parse("""
-        { "name": "r", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" },
-          "training": { "epochs": 1 },
-          "grid": { "batchSizes": [16, 64], "baseLearningRates": ["2^-8", "2^-6"], "seeds": [0, 1, 2] } }
-        """);
-
-    private static TrialResult Completed(string id, double accuracy) => new()
-    {
-        TrialId = id, Status = TrialStatus.Completed, FinalTestAccuracy = accuracy, FinalTestLoss = 1 - accuracy,
-        Epochs = [new EpochMetrics(1, 0.5, 1 - accuracy, accuracy, 2.0)],
-    };
-
     [Fact]
     public void Grid_files_hold_one_row_per_cell_with_status_and_the_best_lr_per_batch()
     {

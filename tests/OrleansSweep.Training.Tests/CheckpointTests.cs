@@ -37,7 +37,7 @@ public sealed class CheckpointTests : IDisposable
     private TrialResult Train(CheckpointStore store, int? stopAfterEpoch = null, string? weights = null)
     {
         using var stop = new CancellationTokenSource();
-        var progress = new InlineProgress(m => { if (m.Epoch == stopAfterEpoch) stop.Cancel(); });
+        var progress = new InlineProgress<EpochMetrics>(m => { if (m.Epoch == stopAfterEpoch) stop.Cancel(); });
         return TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, store, weights), progress, stop.Token);
     }
 
@@ -133,10 +133,5 @@ public sealed class CheckpointTests : IDisposable
         fresh.load_py(weights); // PyTorch's pickle format: every key and shape must match
         Assert.False(fresh.state_dict()["stem.weight"].allclose(before));
         Assert.NotEqual(1.0f, fresh.state_dict()["stem_norm.running_var"].mean().item<float>());
-    }
-
-    private sealed class InlineProgress(Action<EpochMetrics> report) : IProgress<EpochMetrics>
-    {
-        public void Report(EpochMetrics value) => report(value);
     }
 }

@@ -3,6 +3,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
+using OrleansSweep.Training.Trainer;
 using Orleans.Runtime;
 using Microsoft.Extensions.Hosting;
 using OrleansSweep.Core.Specs;
@@ -31,7 +32,7 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         try
         {
             using var slot = slots.AcquireAsync(trial.BatchSize, cancellation).GetAwaiter().GetResult();
-            return executor.Execute(trial, slot.Device, slot.Threads, new SynchronousProgress<EpochMetrics>(onEpoch), cancellation);
+            return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(onEpoch), cancellation);
         }
         catch (OperationCanceledException)
         {
@@ -52,11 +53,5 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
                 FailureReason = $"{e.GetType().Name}: {e.Message}",
             };
         }
-    }
-
-    /// <summary>Progress&lt;T&gt; would post to a captured context; this calls straight through on the training thread.</summary>
-    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
