@@ -18,13 +18,11 @@ public sealed class PauseResumeTests
             learningRates: ["2^-8", "2^-7"], epochs: 20));
         var client = new SweepClient(cluster.Client);
         await client.StartAsync(spec);
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline && !(await client.GetSnapshotAsync(spec.Name)).Running.Any(r => r.EpochsDone >= 1))
-            await Task.Delay(50);
+        await client.FirstEpochDoneAsync(spec.Name);
 
         await client.PauseAsync(spec.Name);
         Assert.Equal(SweepState.Paused, (await client.GetSnapshotAsync(spec.Name)).State);
-        deadline = DateTime.UtcNow.AddMinutes(1);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
         SweepSnapshot paused;
         do { paused = await client.GetSnapshotAsync(spec.Name); await Task.Delay(50); }
         while (DateTime.UtcNow < deadline && paused.Statuses.Values.Any(s => s == TrialStatus.Running));

@@ -41,14 +41,7 @@ public sealed class SiloLossTests
         await client.StartAsync(spec);
 
         // Wait until a trial has finished an epoch, then kill the silo it trains on.
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        TrialProgress? progressed = null;
-        while (DateTime.UtcNow < deadline && progressed is null)
-        {
-            progressed = (await client.GetSnapshotAsync(spec.Name)).Running.FirstOrDefault(r => r.EpochsDone >= 1);
-            await Task.Delay(50);
-        }
-        Assert.NotNull(progressed);
+        var progressed = await client.FirstEpochDoneAsync(spec.Name);
         var trialGrain = cluster.Client.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(spec.Name, progressed.TrialId)).GetGrainId();
         Assert.True(cluster.TryGetGrainContext(trialGrain, out var context));
         var victim = cluster.Silos.Single(s => s.SiloAddress.Equals(context!.Address.SiloAddress));

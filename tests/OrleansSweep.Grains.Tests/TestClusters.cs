@@ -65,6 +65,18 @@ public static class TestClusters
         return await client.WatchToEndAsync(spec.Name, limit);
     }
 
+    /// <summary>Waits (bounded) until some running trial has finished an epoch, and returns its progress.</summary>
+    public static async Task<TrialProgress> FirstEpochDoneAsync(this SweepClient client, string sweep)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await client.GetSnapshotAsync(sweep)).Running.FirstOrDefault(r => r.EpochsDone >= 1) is { } progressed) return progressed;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"no trial of sweep '{sweep}' finished an epoch within a minute.");
+    }
+
     public static async Task<SweepSnapshot> WatchToEndAsync(this SweepClient client, string sweep, TimeSpan? limit = null)
     {
         using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(3));
