@@ -18,6 +18,19 @@ public static class StudyFiles
     public const string SpecFileName = "spec.json";
     public const string GridsJsonFileName = "grids.json";
     public const string GridsCsvFileName = "grids.csv";
+    public const string InterpolationsCsvFileName = "interpolations.csv";
+    public const string InterpolationsJsonFileName = "interpolations.json";
+
+    /// <summary>One "sharpness_full@0.001"-style key per sharpness measure the spec asks for, in spec order.</summary>
+    public static IReadOnlyList<string> SharpnessKeys(SweepSpec spec) => spec.Analysis?.Sharpness is { } s
+        ? [.. s.Spaces.SelectMany(space => s.Epsilons.Select(eps => SharpnessMeasurement.KeyFor(space, eps)))]
+        : [];
+
+    private static bool MeasuresHessian(SweepSpec spec) => spec.Analysis?.Hessian is not null;
+
+    /// <summary>Analysis columns appended to the trial and grid CSVs when the spec measures them.</summary>
+    private static IEnumerable<string> AnalysisColumns(SweepSpec spec, string prefix) =>
+        SharpnessKeys(spec).Select(k => $"{prefix}sharpness_{k}").Concat(MeasuresHessian(spec) ? [$"{prefix}hessian_top_eigenvalue"] : []);
 
     public static readonly string[] GridCsvColumns =
     [
@@ -39,7 +52,30 @@ public static class StudyFiles
         WriteAtomically(Path.Combine(studyDirectory, CsvFileName), ToCsv(study));
         var grids = ResultGrid.Build(study.Spec, study.Results);
         WriteAtomically(Path.Combine(studyDirectory, GridsJsonFileName), GridsToJson(grids));
-        WriteAtomically(Path.Combine(studyDirectory, GridsCsvFileName), GridsToCsv(grids));
+        WriteAtomically(Path.Combine(studyDirectory, GridsCsvFileName), GridsToCsv(grids, study.Spec));
+        var interpolations = Interpolations(study.Results);
+        if (interpolations.Count > 0)
+        {
+            WriteAtomically(Path.Combine(studyDirectory, InterpolationsJsonFileName), JsonSerializer.Serialize(interpolations, SweepSpecLoader.JsonOptions));
+            WriteAtomically(Path.Combine(studyDirectory, InterpolationsCsvFileName), InterpolationsToCsv(interpolations));
+        }
+    }
+
+    /// <summary>The sweep's interpolation results, by name.</summary>
+    public static IReadOnlyList<InterpolationResult> Interpolations(IReadOnlyDictionary<string, TrialResult> results) =>
+        [.. results.Values.Select(r => r.Interpolation).OfType<InterpolationResult>().OrderBy(i => i.Name, StringComparer.Ordinal)];
+
+    public static string InterpolationsToCsv(IReadOnlyList<InterpolationResult> interpolations)
+    {
+        var csv = new StringBuilder();
+        csv.AppendLine("name,small_trial,large_trial,alpha,train_loss,train_accuracy,test_loss,test_accuracy");
+        foreach (var i in interpolations)
+        foreach (var p in i.Points)
+            csv.AppendLine(string.Join(',', new[]
+            {
+                i.Name, i.SmallTrialId, i.LargeTrialId, Number(p.Alpha), Number(p.TrainLoss), Number(p.TrainAccuracy), Number(p.TestLoss), Number(p.TestAccuracy),
+            }.Select(Escape)));
+        return csv.ToString();
     }
 
     /// <summary>The aggregated grids (seeds folded: median, min, max) with the best base LR per batch size.</summary>
@@ -54,6 +90,7 @@ public static class StudyFiles
                 batchSize = c.BatchSize, baseLearningRate = c.BaseLearningRate, c.Seeds, c.Completed, c.Diverged, c.Failed, c.Cancelled,
                 status = c.Status, convergedFraction = c.ConvergedFraction, medianTestAccuracy = c.MedianAccuracy,
                 minTestAccuracy = c.MinAccuracy, maxTestAccuracy = c.MaxAccuracy, medianTestLoss = c.MedianTestLoss,
+                medianSharpness = c.MedianSharpness, medianHessianEigenvalue = c.MedianHessianEigenvalue,
             }),
         bestLearningRatePerBatch = g.BestLearningRatePerBatch().Select(b => new
         {
@@ -61,10 +98,11 @@ public static class StudyFiles
         }),
     }), SweepSpecLoader.JsonOptions);
 
-    public static string GridsToCsv(IReadOnlyList<ResultGrid> grids)
+    public static string GridsToCsv(IReadOnlyList<ResultGrid> grids, SweepSpec spec)
     {
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', GridCsvColumns));
+        var keys = SharpnessKeys(spec);
+        csv.AppendLine(string.Join(',', GridCsvColumns.Concat(AnalysisColumns(spec, "median_"))));
         foreach (var g in grids)
         for (int b = 0; b < g.BatchSizes.Count; b++)
         for (int l = 0; l < g.BaseLearningRates.Count; l++)
@@ -75,6 +113,8 @@ public static class StudyFiles
                 g.BnMode, Number(c.BatchSize), Number(c.BaseLearningRate), Number(c.Seeds), Number(c.Completed), Number(c.Diverged),
                 Number(c.Failed), Number(c.Cancelled), c.Status, Number(c.ConvergedFraction), Number(c.MedianAccuracy),
                 Number(c.MinAccuracy), Number(c.MaxAccuracy), Number(c.MedianTestLoss),
+                .. keys.Select(k => Number(c.MedianSharpness?.GetValueOrDefault(k))),
+                .. MeasuresHessian(spec) ? [Number(c.MedianHessianEigenvalue)] : Array.Empty<string>(),
             ];
             csv.AppendLine(string.Join(',', row.Select(Escape)));
         }
@@ -104,7 +144,8 @@ public static class StudyFiles
     public static string ToCsv(StudyResults study)
     {
         var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', CsvColumns));
+        var keys = SharpnessKeys(study.Spec);
+        csv.AppendLine(string.Join(',', CsvColumns.Concat(AnalysisColumns(study.Spec, ""))));
         foreach (var t in study.Trials)
         {
             var r = study.Results.GetValueOrDefault(t.TrialId);
@@ -114,6 +155,8 @@ public static class StudyFiles
                 (r?.Status ?? TrialStatus.Pending).ToString().ToLowerInvariant(), Number(r?.FinalTestAccuracy),
                 Number(r?.FinalTestLoss), Number(r?.Epochs.Count), Number(r?.DivergedAtEpoch), Number(r?.DivergenceLoss),
                 Number(r?.Seconds), r?.Device ?? "", r?.FailureReason ?? "",
+                .. keys.Select(k => Number(r?.Analysis?.Sharpness.FirstOrDefault(m => m.Key == k)?.Sharpness)),
+                .. MeasuresHessian(study.Spec) ? [Number(r?.Analysis?.Hessian?.Eigenvalue)] : Array.Empty<string>(),
             ];
             csv.AppendLine(string.Join(',', row.Select(Escape)));
         }

@@ -18,7 +18,7 @@ public class StudyFilesTests
         };
         var grids = ResultGrid.Build(Spec, results);
 
-        var lines = StudyFiles.GridsToCsv(grids).TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        var lines = StudyFiles.GridsToCsv(grids, Spec).TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         Assert.Equal(string.Join(',', StudyFiles.GridCsvColumns), lines[0]);
         Assert.Equal(1 + 2 * 2, lines.Length);
         Assert.Equal("none,16,0.00390625,3,1,1,0,0,unstable,0.5,0.8,0.8,0.8,0.19999999999999996", lines[1]);

@@ -15,7 +15,9 @@ public sealed record GridCell(
     double? MedianAccuracy,
     double? MinAccuracy,
     double? MaxAccuracy,
-    double? MedianTestLoss)
+    double? MedianTestLoss,
+    IReadOnlyDictionary<string, double>? MedianSharpness = null,
+    double? MedianHessianEigenvalue = null)
 {
     public bool IsFinished => Completed + Diverged + Failed == Seeds;
 
@@ -64,11 +66,27 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                     MedianAccuracy: accuracies.Count > 0 ? Statistics.Median(accuracies) : null,
                     MinAccuracy: accuracies.Count > 0 ? accuracies.Min() : null,
                     MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null,
-                    MedianTestLoss: losses.Count > 0 ? Statistics.Median(losses) : null);
+                    MedianTestLoss: losses.Count > 0 ? Statistics.Median(losses) : null,
+                    MedianSharpness: MedianSharpnessOf(completed),
+                    MedianHessianEigenvalue: MedianOrNull(completed.Select(r => r.Analysis?.Hessian?.Eigenvalue)));
             }
             grids.Add(new ResultGrid(mode, spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, cells));
         }
         return grids;
+    }
+
+    /// <summary>Median over seeds of each sharpness measure (keyed "full@0.001"); null when none was measured.</summary>
+    private static IReadOnlyDictionary<string, double>? MedianSharpnessOf(IReadOnlyList<TrialResult> completed)
+    {
+        var byKey = completed.SelectMany(r => r.Analysis?.Sharpness ?? []).Where(m => double.IsFinite(m.Sharpness))
+            .GroupBy(m => m.Key).ToDictionary(g => g.Key, g => Statistics.Median(g.Select(m => m.Sharpness).ToList()));
+        return byKey.Count > 0 ? byKey : null;
+    }
+
+    private static double? MedianOrNull(IEnumerable<double?> values)
+    {
+        var present = values.OfType<double>().Where(double.IsFinite).ToList();
+        return present.Count > 0 ? Statistics.Median(present) : null;
     }
 
     /// <summary>Base LR with the highest median accuracy for each batch size (null where no seed completed).</summary>

@@ -56,4 +56,8 @@ public sealed record TrialResult
     public int? ResumedFromEpoch { get; init; }
     /// <summary>What the user should know but did not stop the trial: corrupt checkpoints passed over, device fallbacks.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>Sharpness and Hessian eigenvalue, when the spec asked for them and the trial completed.</summary>
+    public TrialAnalysis? Analysis { get; init; }
+    /// <summary>Set for the sweep's interpolation jobs instead of epochs.</summary>
+    public InterpolationResult? Interpolation { get; init; }
 }

@@ -59,3 +59,21 @@ internal sealed class LearningRateListConverter : JsonConverter<IReadOnlyList<do
         writer.WriteEndArray();
     }
 }
+
+/// <summary>One learning rate, a number or "2^k"; null when absent.</summary>
+internal sealed class OptionalLearningRateConverter : JsonConverter<double?>
+{
+    public override double? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => null,
+        JsonTokenType.Number => reader.GetDouble(),
+        JsonTokenType.String when LearningRateFormat.TryParse(reader.GetString()!, out double v) => v,
+        _ => throw new JsonException("expected a learning rate: a number or a string such as \"2^-8\"."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, double? value, JsonSerializerOptions options)
+    {
+        if (value is null) writer.WriteNullValue();
+        else writer.WriteNumberValue(value.Value);
+    }
+}

@@ -77,7 +77,59 @@ public static partial class SpecValidator
 
         Check(spec.Execution.MaxConcurrentTrials is null or >= 1,
             $"execution.maxConcurrentTrials: {spec.Execution.MaxConcurrentTrials} (expected >= 1, or omit it to use every device slot).");
+        if (spec.Analysis is { } analysis) ValidateAnalysis(spec, analysis, errors);
         return errors;
+    }
+
+    public static readonly IReadOnlySet<string> KnownSharpnessSpaces = new HashSet<string> { "full", "random" };
+
+    private static void ValidateAnalysis(SweepSpec spec, AnalysisSpec a, List<string> errors)
+    {
+        void Check(bool ok, FormattableString message) { if (!ok) errors.Add(FormattableString.Invariant(message)); }
+
+        Check(a.EvaluationSubset >= 1, $"analysis.evaluationSubset: {a.EvaluationSubset} (expected a positive number of training images).");
+        Check(spec.Dataset.TrainSubset is not int n || a.EvaluationSubset <= n,
+            $"analysis.evaluationSubset: {a.EvaluationSubset} is larger than dataset.trainSubset ({spec.Dataset.TrainSubset}).");
+        if (a.Sharpness is { } s)
+        {
+            Check(s.Epsilons.Count > 0, $"analysis.sharpness.epsilons: empty (expected at least one, e.g. [1e-3, 5e-4]).");
+            foreach (double eps in s.Epsilons)
+                Check(double.IsFinite(eps) && eps > 0, $"analysis.sharpness.epsilons: {eps} (expected finite numbers > 0).");
+            CheckDistinct(s.Epsilons, "analysis.sharpness.epsilons", errors);
+            Check(s.Spaces.Count > 0, $"analysis.sharpness.spaces: empty (expected full and/or random).");
+            foreach (string space in s.Spaces)
+                Check(KnownSharpnessSpaces.Contains(space), $"analysis.sharpness.spaces: unknown space '{space}' (expected full or random).");
+            CheckDistinct(s.Spaces, "analysis.sharpness.spaces", errors);
+            Check(s.SubspaceDimension is >= 1 and <= 10_000, $"analysis.sharpness.subspaceDimension: {s.SubspaceDimension} (expected 1 to 10000).");
+            Check(s.Iterations is >= 1 and <= 10_000, $"analysis.sharpness.iterations: {s.Iterations} (expected 1 to 10000).");
+        }
+        if (a.Hessian is { } h)
+        {
+            Check(h.MaxIterations is >= 1 and <= 10_000, $"analysis.hessian.maxIterations: {h.MaxIterations} (expected 1 to 10000).");
+            Check(double.IsFinite(h.Tolerance) && h.Tolerance > 0, $"analysis.hessian.tolerance: {h.Tolerance} (expected a finite number > 0).");
+        }
+        var g = spec.Grid;
+        for (int i = 0; i < a.Interpolations.Count; i++)
+        {
+            var interpolation = a.Interpolations[i];
+            string at = $"analysis.interpolations[{i}]";
+            Check(interpolation.Name is not null && NamePattern().IsMatch(interpolation.Name),
+                $"{at}.name: '{interpolation.Name}' (expected 1-100 letters, digits, '.', '_' or '-').");
+            Check(interpolation.Points is >= 2 and <= 1000, $"{at}.points: {interpolation.Points} (expected 2 to 1000).");
+            foreach (var (cell, which) in new[] { (interpolation.Small, "small"), (interpolation.Large, "large") })
+            {
+                if (cell is null) continue;
+                Check(g.BatchSizes.Contains(cell.BatchSize), $"{at}.{which}.batchSize: {cell.BatchSize} is not in grid.batchSizes.");
+                Check(cell.BaseLearningRate is not double lr || g.BaseLearningRates.Contains(lr),
+                    $"{at}.{which}.baseLearningRate: {cell.BaseLearningRate} is not in grid.baseLearningRates (omit it for the batch size's best).");
+                Check(cell.BnMode is null || (BnMode.TryParse(cell.BnMode, out var mode) && g.BnModes.Any(m => BnMode.TryParse(m, out var gm) && gm == mode)),
+                    $"{at}.{which}.bnMode: '{cell.BnMode}' is not in grid.bnModes.");
+                Check(cell.Seed is not int seed || g.Seeds.Contains(seed), $"{at}.{which}.seed: {cell.Seed} is not in grid.seeds.");
+            }
+            Check(interpolation.Small?.BnMode == interpolation.Large?.BnMode,
+                $"{at}: small and large use different BN modes (expected the same network on both ends).");
+        }
+        CheckDistinct(a.Interpolations.Select(i => i.Name), "analysis.interpolations names", errors);
     }
 
     private static void CheckDistinct<T>(IEnumerable<T> values, string field, List<string> errors)

@@ -12,6 +12,8 @@ public sealed record SweepSpec
     public required TrainingSpec Training { get; init; }
     public required GridSpec Grid { get; init; }
     public ExecutionSpec Execution { get; init; } = new();
+    /// <summary>Loss-landscape measurements after training (sharpness, Hessian eigenvalue, interpolations); null: none.</summary>
+    public AnalysisSpec? Analysis { get; init; }
 }
 
 public sealed record DatasetSpec

@@ -30,6 +30,7 @@ public static class GridExpander
                 Dataset = spec.Dataset,
                 Model = spec.Model,
                 Training = spec.Training,
+                Analysis = spec.Analysis is { Sharpness: not null } or { Hessian: not null } ? spec.Analysis with { Interpolations = [] } : null,
             });
         }
         return trials;

@@ -16,9 +16,16 @@ public sealed record TrialSpec
     public required DatasetSpec Dataset { get; init; }
     public required ModelSpec Model { get; init; }
     public required TrainingSpec Training { get; init; }
+    /// <summary>Measurements after training (the sweep's interpolations are not among them); null: none.</summary>
+    public AnalysisSpec? Analysis { get; init; }
+    /// <summary>Set for the sweep's interpolation jobs: this "trial" trains nothing, it probes between two trials' final weights.</summary>
+    public InterpolationJob? Interpolation { get; init; }
 
     /// <summary>eta = m * eta~ (Masters &amp; Luschi's linear scaling).</summary>
     public double LearningRate => BatchSize * BaseLearningRate;
 
     public BnMode ParsedBnMode => Specs.BnMode.Parse(BnMode);
 }
+
+/// <summary>An interpolation between two trials of the same sweep (alpha = 0 at the small one, 1 at the large one).</summary>
+public sealed record InterpolationJob(string Name, string SmallTrialId, string LargeTrialId, int Points);

@@ -24,7 +24,8 @@ public sealed class SweepGrain(
 {
     private const string WakeUpReminder = "wake-up";
 
-    private IReadOnlyList<TrialSpec> _trials = [];
+    private List<TrialSpec> _trials = [];
+    private int _gridSize;
     // Derived from S.Statuses, so dispatch costs O(log n) per trial rather than a scan of the grid.
     private readonly Dictionary<string, int> _gridIndex = new();
     private readonly SortedSet<int> _pending = new();
@@ -206,7 +207,34 @@ public sealed class SweepGrain(
         SetStatus(result.TrialId, recorded.Status);
         S.Results[result.TrialId] = recorded;
         S.NotBefore.Remove(result.TrialId);
+        PlanAnalysisOnceTheGridEnded();
         if (S.State == SweepState.Running && S.Results.Count == _trials.Count) S.State = SweepState.Completed;
+    }
+
+    /// <summary>
+    /// Interpolations name cells by their results ("the best LR of batch 16"), so they are planned when the last grid
+    /// trial ends; they then run like trials (leases, retries, exactly-once results). One that cannot run (its cell
+    /// diverged) is recorded as failed with the reason.
+    /// </summary>
+    private void PlanAnalysisOnceTheGridEnded()
+    {
+        if (S.AnalysisPlanned || S.Spec?.Analysis is not { Interpolations.Count: > 0 } || S.Results.Count < _gridSize) return;
+        S.AnalysisPlanned = true;
+        foreach (var planned in InterpolationPlanner.Plan(S.Spec, S.Results))
+        {
+            S.AnalysisJobs.Add(planned.Job);
+            _gridIndex[planned.Job.TrialId] = _trials.Count;
+            _trials.Add(planned.Job);
+            SetStatus(planned.Job.TrialId, TrialStatus.Pending);
+            if (planned.Problem is not null)
+            {
+                SetStatus(planned.Job.TrialId, TrialStatus.Failed);
+                S.Results[planned.Job.TrialId] = new TrialResult
+                {
+                    TrialId = planned.Job.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Deterministic, FailureReason = planned.Problem,
+                };
+            }
+        }
     }
 
     /// <summary>Back to pending after a back-off, or failed for good once the attempts are spent.</summary>
@@ -318,7 +346,9 @@ public sealed class SweepGrain(
 
     private void LoadTrials(SweepSpec spec)
     {
-        _trials = GridExpander.Expand(spec);
+        _trials = [.. GridExpander.Expand(spec)];
+        _gridSize = _trials.Count;
+        _trials.AddRange(S.AnalysisJobs);
         _gridIndex.Clear(); _pending.Clear(); _running.Clear();
         for (int i = 0; i < _trials.Count; i++) _gridIndex[_trials[i].TrialId] = i;
         foreach (var (id, status) in S.Statuses) Track(id, status);

@@ -1,6 +1,7 @@
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
 
 namespace OrleansSweep.Grains.Sweeps;
 
@@ -18,4 +19,7 @@ public sealed class SweepGrainState
     [Id(6)] public Dictionary<string, int> TransientFailures { get; set; } = new();
     /// <summary>Earliest time a pending trial may be dispatched again (its back-off after a transient failure).</summary>
     [Id(7)] public Dictionary<string, DateTime> NotBefore { get; set; } = new();
+    /// <summary>Jobs planned once the grid ended (interpolations between cells); they run like trials, after the grid.</summary>
+    [Id(8)] public List<TrialSpec> AnalysisJobs { get; set; } = new();
+    [Id(9)] public bool AnalysisPlanned { get; set; }
 }

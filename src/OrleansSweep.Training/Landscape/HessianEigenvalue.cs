@@ -21,37 +21,54 @@ public static class HessianEigenvalue
         // libtorch aborts the process on some autograd misuse: check what we can before calling it.
         if (parameters.Count == 0) throw new ArgumentException("the Hessian needs at least one parameter.", nameof(parameters));
         if (parameters.Any(p => !p.requires_grad)) throw new ArgumentException("every parameter must require gradients.", nameof(parameters));
-        if (maxIterations < 1) throw new ArgumentOutOfRangeException(nameof(maxIterations), maxIterations, "at least one iteration.");
+        return PowerIteration(vector =>
+        {
+            using var scope = NewDisposeScope();
+            var value = loss();
+            if (value.numel() != 1) throw new ArgumentException("the loss must be a scalar.", nameof(loss));
+            // retain_graph is passed explicitly: the default differs between TorchSharp versions (DESIGN.md section 5).
+            var gradients = autograd.grad([value], parameters.ToList(), create_graph: true, retain_graph: true);
+            var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
+            return autograd.grad([dot], parameters.ToList(), retain_graph: false).Select(h => h.detach().MoveToOuterDisposeScope()).ToList();
+        }, parameters, maxIterations, tolerance, seed);
+    }
 
+    /// <summary>The top eigenvalue of the Hessian of f, the mean cross-entropy of <paramref name="model"/>'s image set (chunked).</summary>
+    public static EigenvalueEstimate TopEigenvalue(FlatParameters model, int maxIterations = 100, double tolerance = 1e-4, int seed = 0,
+        CancellationToken cancellation = default) =>
+        PowerIteration(vector =>
+        {
+            cancellation.ThrowIfCancellationRequested();
+            return model.HessianVectorProduct(vector);
+        }, model.Parameters, maxIterations, tolerance, seed);
+
+    private static EigenvalueEstimate PowerIteration(Func<IReadOnlyList<Tensor>, List<Tensor>> hessianTimes, IReadOnlyList<Tensor> parameters,
+        int maxIterations, double tolerance, int seed)
+    {
+        if (maxIterations < 1) throw new ArgumentOutOfRangeException(nameof(maxIterations), maxIterations, "at least one iteration.");
         using var generator = new Generator((ulong)seed);
         var vector = parameters.Select(p => randn(p.shape, generator: generator).to(p.device)).ToList();
         Normalize(vector);
         double estimate = 0;
-        for (int iteration = 1; iteration <= maxIterations; iteration++)
+        try
         {
-            List<Tensor> product;
-            using (var scope = NewDisposeScope())
+            for (int iteration = 1; iteration <= maxIterations; iteration++)
             {
-                var value = loss();
-                if (value.numel() != 1) throw new ArgumentException("the loss must be a scalar.", nameof(loss));
-                var gradients = autograd.grad([value], parameters.ToList(), create_graph: true, retain_graph: true);
-                var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
-                product = autograd.grad([dot], parameters.ToList(), retain_graph: false).Select(h => h.detach().MoveToOuterDisposeScope()).ToList();
-            }
-            double next = product.Zip(vector, (h, v) => { using var d = (h * v).sum(); return d.item<float>(); }).Sum();
-            foreach (var v in vector) v.Dispose();
-            vector = product;
-            Normalize(vector);
-            bool converged = iteration > 1 && Math.Abs(next - estimate) <= tolerance * Math.Max(1e-12, Math.Abs(estimate));
-            estimate = next;
-            if (converged)
-            {
+                var product = hessianTimes(vector);
+                double next = product.Zip(vector, (h, v) => { using var d = (h * v).sum(); return (double)d.item<float>(); }).Sum();
                 foreach (var v in vector) v.Dispose();
-                return new EigenvalueEstimate(estimate, iteration, true);
+                vector = product;
+                Normalize(vector);
+                bool converged = iteration > 1 && Math.Abs(next - estimate) <= tolerance * Math.Max(1e-12, Math.Abs(estimate));
+                estimate = next;
+                if (converged) return new EigenvalueEstimate(estimate, iteration, true);
             }
+            return new EigenvalueEstimate(estimate, maxIterations, false);
         }
-        foreach (var v in vector) v.Dispose();
-        return new EigenvalueEstimate(estimate, maxIterations, false);
+        finally
+        {
+            foreach (var v in vector) v.Dispose();
+        }
     }
 
     private static void Normalize(List<Tensor> vector)

@@ -1,10 +1,8 @@
+using OrleansSweep.Core.Results;
 using OrleansSweep.Training.Trainer;
 using static TorchSharp.torch;
 
 namespace OrleansSweep.Training.Landscape;
-
-/// <summary>Loss and accuracy of the model at theta(alpha) = alpha * theta_l + (1 - alpha) * theta_s.</summary>
-public sealed record InterpolationPoint(double Alpha, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
 
 /// <summary>
 /// Keskar et al.'s 1-d parametric plot between a small-batch solution (alpha = 0) and a large-batch one (alpha = 1),
@@ -13,7 +11,10 @@ public sealed record InterpolationPoint(double Alpha, double TrainLoss, double T
 /// </summary>
 public static class LineInterpolation
 {
-    public static IReadOnlyList<double> DefaultAlphas { get; } = Enumerable.Range(0, 25).Select(i => -1.0 + 3.0 * i / 24).ToList();
+    public static IReadOnlyList<double> DefaultAlphas { get; } = Alphas(25);
+
+    /// <summary><paramref name="points"/> evenly spaced values from -1 to 2.</summary>
+    public static IReadOnlyList<double> Alphas(int points) => Enumerable.Range(0, points).Select(i => -1.0 + 3.0 * i / (points - 1)).ToList();
 
     public static IReadOnlyList<InterpolationPoint> Evaluate(nn.Module<Tensor, Tensor> model,
         IReadOnlyDictionary<string, Tensor> smallBatch, IReadOnlyDictionary<string, Tensor> largeBatch,

@@ -3,6 +3,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Training.Checkpoints;
 using OrleansSweep.Training.Data;
+using OrleansSweep.Training.Landscape;
 using OrleansSweep.Training.Models;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -108,8 +109,12 @@ public static class TrialTrainer
         }
 
         if (context.FinalWeightsPath is { } weightsPath) ExportForPyTorch(model, weightsPath);
+        var analysis = trial.Analysis is { } analysisSpec
+            ? TrialAnalyzer.Analyze(analysisSpec, trial.Seed, trial.Training.EvaluationBatchSize, model, tensors, cancellation)
+            : null;
         return Result(TrialStatus.Completed) with
         {
+            Analysis = analysis,
             FinalTestAccuracy = Statistics.FinalAccuracy(epochs),
             FinalTestLoss = Statistics.FinalLoss(epochs),
         };
