@@ -91,8 +91,12 @@ public sealed class FlatParameters : IDisposable
         return product;
     }
 
+    private bool _disposed;
+
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         using (var original = cat(_original.Select(p => p.flatten()).ToList())) Load(original);
         foreach (var p in _parameters) p.grad?.zero_();
         foreach (var t in _original) t.Dispose();
