@@ -1,0 +1,118 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+using static OrleansSweep.TestSupport.SampleResults;
+
+namespace OrleansSweep.Core.Tests;
+
+public class AnalysisSpecTests
+{
+    private static SweepSpec WithAnalysis(string analysisJson) => SweepSpecLoader.Parse($$"""
+        { "name": "r", "dataset": { "name": "fashion-mnist", "trainSubset": 2000 }, "model": { "architecture": "resnet8" },
+          "training": { "epochs": 1 },
+          "grid": { "batchSizes": [16, 64], "baseLearningRates": ["2^-8", "2^-6"], "seeds": [0, 1, 2] },
+          "analysis": {{analysisJson}} }
+        """);
+
+    private static string ErrorsOf(string analysisJson) =>
+        string.Join("\n", Assert.Throws<SpecException>(() => WithAnalysis(analysisJson)).Errors);
+
+    [Fact]
+    public void Defaults_are_Keskar_et_al_settings()
+    {
+        var spec = WithAnalysis("""{ "sharpness": {}, "hessian": {} }""");
+        var s = spec.Analysis!.Sharpness!;
+        Assert.Equal([1e-3, 5e-4], s.Epsilons);
+        Assert.Equal(["full", "random"], s.Spaces);
+        Assert.Equal((100, 10, 1000), (s.SubspaceDimension, s.Iterations, spec.Analysis.EvaluationSubset));
+        var trial = GridExpander.Expand(spec)[0];
+        Assert.Equal(spec.Analysis with { Interpolations = [] }, trial.Analysis);
+    }
+
+    [Theory]
+    [InlineData("""{ "evaluationSubset": 0 }""", "analysis.evaluationSubset: 0")]
+    [InlineData("""{ "evaluationSubset": 5000 }""", "larger than dataset.trainSubset")]
+    [InlineData("""{ "sharpness": { "epsilons": [0] } }""", "analysis.sharpness.epsilons: 0")]
+    [InlineData("""{ "sharpness": { "epsilons": [] } }""", "analysis.sharpness.epsilons: empty")]
+    [InlineData("""{ "sharpness": { "spaces": ["diagonal"] } }""", "unknown space 'diagonal'")]
+    [InlineData("""{ "sharpness": { "subspaceDimension": 0 } }""", "analysis.sharpness.subspaceDimension: 0")]
+    [InlineData("""{ "sharpness": { "iterations": 0 } }""", "analysis.sharpness.iterations: 0")]
+    [InlineData("""{ "hessian": { "tolerance": -1 } }""", "analysis.hessian.tolerance: -1")]
+    [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 32 }, "large": { "batchSize": 64 } } ] }""",
+        "analysis.interpolations[0].small.batchSize: 32 is not in grid.batchSizes")]
+    [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 16, "baseLearningRate": "2^-3" }, "large": { "batchSize": 64 } } ] }""",
+        "small.baseLearningRate: 0.125 is not in grid.baseLearningRates")]
+    [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 16, "seed": 9 }, "large": { "batchSize": 64 } } ] }""",
+        "small.seed: 9 is not in grid.seeds")]
+    [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 16 } } ] }""", "missing required field(s) 'large'")]
+    [InlineData("""{ "sharpness": { "epsilon": 1e-3 } }""", "unknown field 'analysis.sharpness.epsilon'")]
+    public void Bad_analysis_settings_name_the_field(string analysisJson, string expected) =>
+        Assert.Contains(expected, ErrorsOf(analysisJson));
+
+    [Fact]
+    public void Analysis_settings_do_not_change_the_trial_fingerprint_so_checkpoints_survive_them()
+    {
+        var plain = GridExpander.Expand(Spec)[0];
+        var analysed = GridExpander.Expand(Spec with { Analysis = new AnalysisSpec { Hessian = new HessianSpec() } })[0];
+        Assert.NotNull(analysed.Analysis);
+        Assert.Equal(TrialFingerprint.Compute(plain), TrialFingerprint.Compute(analysed));
+    }
+
+    private static readonly SweepSpec InterpolatingSpec = WithAnalysis("""
+        { "interpolations": [
+            { "name": "sb-lb", "small": { "batchSize": 16 }, "large": { "batchSize": 64 } },
+            { "name": "fixed", "small": { "batchSize": 16, "baseLearningRate": "2^-6", "seed": 1 }, "large": { "batchSize": 64, "baseLearningRate": "2^-8" } } ] }
+        """);
+
+    [Fact]
+    public void Omitted_learning_rate_means_the_batch_sizes_best_by_median_accuracy()
+    {
+        var results = GridExpander.Expand(InterpolatingSpec).ToDictionary(t => t.TrialId,
+            t => Completed(t.TrialId, t.BatchSize == 16 ? (t.BaseLearningRate == 0.015625 ? 0.9 : 0.8) : (t.BaseLearningRate == 0.015625 ? 0.5 : 0.6)));
+
+        var planned = InterpolationPlanner.Plan(InterpolatingSpec, results);
+
+        Assert.Equal(2, planned.Count);
+        Assert.All(planned, p => Assert.Null(p.Problem));
+        Assert.Equal(("interpolation-sb-lb", "bs16-lr2^-6-none-s0", "bs64-lr2^-8-none-s0"),
+            (planned[0].Job.TrialId, planned[0].Job.Interpolation!.SmallTrialId, planned[0].Job.Interpolation!.LargeTrialId));
+        Assert.Equal(("bs16-lr2^-6-none-s1", "bs64-lr2^-8-none-s0"), (planned[1].Job.Interpolation!.SmallTrialId, planned[1].Job.Interpolation!.LargeTrialId));
+        Assert.Equal(25, planned[0].Job.Interpolation!.Points);
+    }
+
+    [Fact]
+    public void An_end_that_diverged_makes_the_interpolation_a_failure_with_the_reason()
+    {
+        var results = GridExpander.Expand(InterpolatingSpec).ToDictionary(t => t.TrialId,
+            t => t.BatchSize == 64 ? new TrialResult { TrialId = t.TrialId, Status = TrialStatus.Diverged } : Completed(t.TrialId, 0.8));
+
+        var planned = InterpolationPlanner.Plan(InterpolatingSpec, results);
+
+        Assert.Contains("batch size 64 (none) has no completed trial", planned[0].Problem);
+        Assert.Contains("trial bs64-lr2^-8-none-s0 ended diverged", planned[1].Problem);
+        Assert.Equal("interpolation-sb-lb", planned[0].Job.TrialId);
+    }
+
+    [Fact]
+    public void Grid_cells_carry_median_sharpness_and_eigenvalue_over_seeds()
+    {
+        TrialResult WithAnalysis(string id, double phi, double lambda) => Completed(id, 0.8) with
+        {
+            Analysis = new TrialAnalysis
+            {
+                Sharpness = [new SharpnessMeasurement("full", 1e-3, phi, 0.1, 0.2, 10, 12, 1)],
+                Hessian = new EigenvalueMeasurement(lambda, 5, true, 1),
+            },
+        };
+        var results = new Dictionary<string, TrialResult>
+        {
+            ["bs16-lr2^-8-none-s0"] = WithAnalysis("bs16-lr2^-8-none-s0", 1, 10),
+            ["bs16-lr2^-8-none-s1"] = WithAnalysis("bs16-lr2^-8-none-s1", 3, 30),
+            ["bs16-lr2^-8-none-s2"] = WithAnalysis("bs16-lr2^-8-none-s2", 2, 20),
+        };
+        var cell = ResultGrid.Build(Spec, results).Single()[0, 0];
+        Assert.Equal(2, cell.MedianSharpness!["full@0.001"]);
+        Assert.Equal(20, cell.MedianHessianEigenvalue);
+        Assert.Null(ResultGrid.Build(Spec, results).Single()[1, 1].MedianSharpness);
+    }
+}
