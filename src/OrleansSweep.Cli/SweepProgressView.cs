@@ -4,6 +4,7 @@ using OrleansSweep.Client;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Reporting;
 using Spectre.Console;
 
 namespace OrleansSweep.Cli;
@@ -16,7 +17,11 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
 {
     public async Task<SweepSnapshot> FollowAsync(SweepSpec spec, CancellationToken cancellation = default)
     {
-        var trials = GridExpander.Expand(spec);
+        // Interpolation jobs have no cell: they are listed after the grid under their own ids.
+        var trials = GridExpander.Expand(spec).Concat((spec.Analysis?.Interpolations ?? []).Select(i => GridExpander.Expand(spec)[0] with
+        {
+            TrialId = InterpolationPlanner.JobIdFor(i.Name),
+        })).ToList();
         return interactive ? await WithProgressBarAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
     }
 
@@ -71,7 +76,9 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
     public int Summarize(SweepSpec spec, SweepSnapshot final)
     {
         console.WriteLine();
-        foreach (var table in ResultTables.Render(ResultGrid.Build(spec, final.Results))) console.Write(table);
+        var grids = ResultGrid.Build(spec, final.Results);
+        foreach (var table in ResultTables.Render(grids)) console.Write(table);
+        foreach (var table in ResultTables.RenderLandscape(grids, StudyFiles.SharpnessKeys(spec), spec.Analysis?.Hessian is not null)) console.Write(table);
         int Count(TrialStatus status) => final.Results.Values.Count(r => r.Status == status);
         int failed = Count(TrialStatus.Failed), stopped = Count(TrialStatus.Cancelled);
         console.MarkupLineInterpolated($"{final.Results.Count - stopped}/{final.TotalTrials} trials finished: {Count(TrialStatus.Completed)} converged, {Count(TrialStatus.Diverged)} diverged, {failed} failed{(stopped > 0 ? $", {stopped} cancelled" : "")}.");
@@ -82,6 +89,8 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
 
     public static string Describe(TrialResult r) => r.Status switch
     {
+        TrialStatus.Completed when r.Interpolation is { } line =>
+            $"interpolated {line.SmallTrialId} -> {line.LargeTrialId} at {line.Points.Count} points ({r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s)",
         TrialStatus.Completed => $"test accuracy {(r.FinalTestAccuracy ?? 0).ToString("P2", CultureInfo.InvariantCulture)}, test loss {(r.FinalTestLoss ?? 0).ToString("F4", CultureInfo.InvariantCulture)} ({r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s)",
         TrialStatus.Diverged => $"diverged in epoch {r.DivergedAtEpoch} (loss {r.DivergenceLoss?.ToString("G4", CultureInfo.InvariantCulture)})",
         TrialStatus.Failed => $"failed: {r.FailureReason}",

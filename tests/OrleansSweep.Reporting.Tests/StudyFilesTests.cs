@@ -71,4 +71,48 @@ public class StudyFilesTests
         string csv = StudyFiles.ToCsv(new StudyResults(Spec, trials, results));
         Assert.Contains(",\"bad \"\"file\"\", really\"", csv);
     }
+
+    [Fact]
+    public void Analysis_adds_sharpness_and_eigenvalue_columns_and_interpolations_get_their_own_files()
+    {
+        var spec = Spec with
+        {
+            Analysis = new AnalysisSpec { Sharpness = new SharpnessSpec { Spaces = ["full"], Epsilons = [1e-3, 5e-4] }, Hessian = new HessianSpec() },
+        };
+        var trials = GridExpander.Expand(spec);
+        var analysed = Completed(trials[0].TrialId, 0.8) with
+        {
+            Analysis = new TrialAnalysis
+            {
+                Sharpness = [new("full", 1e-3, 12.5, 0.1, 0.2, 10, 11, 1), new("full", 5e-4, 3.25, 0.1, 0.15, 10, 11, 1)],
+                Hessian = new EigenvalueMeasurement(42, 7, true, 1),
+            },
+        };
+        var line = new TrialResult
+        {
+            TrialId = "interpolation-sb-lb", Status = TrialStatus.Completed,
+            Interpolation = new InterpolationResult("sb-lb", "a", "b", [new InterpolationPoint(-1, 2, 0.1, 2.5, 0.1), new InterpolationPoint(0, 0.1, 0.9, 0.3, 0.8)]),
+        };
+        var results = new Dictionary<string, TrialResult> { [analysed.TrialId] = analysed, [line.TrialId] = line };
+
+        var csv = StudyFiles.ToCsv(new StudyResults(spec, trials, results)).Split('\n');
+        Assert.EndsWith(",sharpness_full@0.001,sharpness_full@0.0005,hessian_top_eigenvalue", csv[0].TrimEnd('\r'));
+        Assert.EndsWith(",12.5,3.25,42", csv[1].TrimEnd('\r'));
+        var grids = StudyFiles.GridsToCsv(ResultGrid.Build(spec, results), spec).Split('\n');
+        Assert.EndsWith(",median_sharpness_full@0.001,median_sharpness_full@0.0005,median_hessian_top_eigenvalue", grids[0].TrimEnd('\r'));
+        Assert.EndsWith(",12.5,3.25,42", grids[1].TrimEnd('\r'));
+
+        string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
+        try
+        {
+            StudyFiles.Write(directory, new StudyResults(spec, trials, results));
+            var rows = File.ReadAllLines(Path.Combine(directory, StudyFiles.InterpolationsCsvFileName));
+            Assert.Equal(["name,small_trial,large_trial,alpha,train_loss,train_accuracy,test_loss,test_accuracy", "sb-lb,a,b,-1,2,0.1,2.5,0.1", "sb-lb,a,b,0,0.1,0.9,0.3,0.8"], rows);
+            Assert.True(File.Exists(Path.Combine(directory, StudyFiles.InterpolationsJsonFileName)));
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
 }
