@@ -86,9 +86,18 @@ public static class CliApp
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
+        var validateJsonOption = new Option<bool>("--json") { Description = "Print the verdict as JSON (valid, problems, trial ids)" };
+        var validate = new Command("validate", "Check a spec without running it: every field, and that the dataset files exist.\n\n" +
+                                               "Example: orleans-sweep validate configs/quickstart.json --json")
+        {
+            specArgument, validateJsonOption,
+        };
+        validate.SetAction((parse, _) => Guard(console, () =>
+            Task.FromResult(new ValidateCommand(console).Execute(parse.GetValue(specArgument)!, parse.GetValue(validateJsonOption)))));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run, resume, train,
+            run, resume, train, validate,
         };
         foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
         var parseResult = root.Parse(args);

@@ -17,11 +17,36 @@ public sealed class CliTests : IDisposable
         return await CliApp.InvokeAsync(args, TestConsole.Create(_output));
     }
 
+    /// <summary>The output with whitespace runs folded: the console wraps long lines.</summary>
+    private string Normalized() => System.Text.RegularExpressions.Regex.Replace(_output.ToString(), @"\s+", " ");
+
     private string WriteSpec(string json)
     {
         string path = _work.Combine($"spec-{Guid.NewGuid():N}.json");
         File.WriteAllText(path, json);
         return path;
+    }
+
+    [Fact]
+    public async Task Validate_accepts_a_good_spec_and_lists_every_problem_of_a_bad_one()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 16);
+        string good = WriteSpec(SyntheticFashion.SpecJson("ok", data, batchSizes: [16, 32], learningRates: ["2^-7", "2^-6"]));
+        Assert.Equal(ExitCodes.Ok, await Run("validate", good));
+        Assert.Contains("valid. Sweep ok: 4 trials", Normalized());
+
+        string bad = WriteSpec(SyntheticFashion.SpecJson("bad", data, batchSizes: [0], learningRates: ["-1"]));
+        Assert.Equal(ExitCodes.UserError, await Run("validate", bad, "--json"));
+        using var verdict = System.Text.Json.JsonDocument.Parse(_output.ToString()[_output.ToString().IndexOf("{\n", StringComparison.Ordinal)..]);
+        Assert.False(verdict.RootElement.GetProperty("valid").GetBoolean());
+        var problems = verdict.RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Contains(problems, p => p.StartsWith("grid.batchSizes: 0", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("grid.baseLearningRates: -1", StringComparison.Ordinal));
+
+        string missingData = WriteSpec(SyntheticFashion.SpecJson("nodata", _work.Combine("nowhere")));
+        Assert.Equal(ExitCodes.UserError, await Run("validate", missingData));
+        Assert.Contains("nowhere", Normalized());
     }
 
     [Fact]
