@@ -95,9 +95,22 @@ public static class CliApp
         validate.SetAction((parse, _) => Guard(console, () =>
             Task.FromResult(new ValidateCommand(console).Execute(parse.GetValue(specArgument)!, parse.GetValue(validateJsonOption)))));
 
+        var report = new Command("report", "Write the study's figures (PNG, SVG) and one self-contained report.html into <study>/report.\n\n" +
+                                           "Example: orleans-sweep report studies/quickstart && xdg-open studies/quickstart/report/report.html")
+        {
+            studyArgument,
+        };
+        report.SetAction((parse, _) => Guard(console, () =>
+        {
+            string study = parse.GetValue(studyArgument)!;
+            string html = Reporting.StudyReport.Write(study, Reporting.StudyReport.Read(study));
+            console.MarkupLineInterpolated($"Report: {Path.GetFullPath(html)}");
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run, resume, train, validate,
+            run, resume, train, validate, report,
         };
         foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
         var parseResult = root.Parse(args);
@@ -110,7 +123,8 @@ public static class CliApp
         {
             return await action();
         }
-        catch (Exception e) when (e is SpecException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException)
+        catch (Exception e) when (e is SpecException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
+                                       or Reporting.StudyReadException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;

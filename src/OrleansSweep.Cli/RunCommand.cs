@@ -45,6 +45,15 @@ public sealed class RunCommand(IAnsiConsole console)
         WriteStudy(final);
         int failed = view.Summarize(spec, final);
         console.MarkupLineInterpolated($"Results: {Path.Combine(study, StudyFiles.JsonFileName)}, {Path.Combine(study, StudyFiles.CsvFileName)}, {Path.Combine(study, StudyFiles.GridsCsvFileName)}");
+        try
+        {
+            console.MarkupLineInterpolated($"Report: {StudyReport.Write(study, new StudyResults(spec, trials, final.Results))}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or TypeInitializationException or DllNotFoundException)
+        {
+            // The results are written; figures are a convenience `orleans-sweep report` can redo.
+            console.MarkupLineInterpolated($"[yellow]warning:[/] the report could not be written ({e.GetType().Name}: {e.Message}); the results above are complete.");
+        }
         if (cancelled || final.State == SweepState.Cancelled)
         {
             console.MarkupLineInterpolated($"Interrupted: `orleans-sweep resume {study}` continues from here.");
