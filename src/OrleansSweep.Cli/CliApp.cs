@@ -108,12 +108,43 @@ public static class CliApp
             return Task.FromResult(ExitCodes.Ok);
         }));
 
+        var whatOption = new Option<string>("--what") { Description = "results (one row per trial), grids (one row per cell) or interpolations", DefaultValueFactory = _ => "results" };
+        whatOption.AcceptOnlyFromAmong("results", "grids", "interpolations");
+        var formatOption = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
+        formatOption.AcceptOnlyFromAmong("csv", "json");
+        var outputOption = new Option<string?>("--output", "-o") { Description = "File to write (written atomically); default: standard output" };
+        var export = new Command("export", "Export a study's results, grids or interpolations as CSV or JSON, for pandas, R or a spreadsheet.\n\n" +
+                                           "Example: orleans-sweep export studies/quickstart --what grids --format json -o grids.json")
+        {
+            studyArgument, whatOption, formatOption, outputOption,
+        };
+        export.SetAction((parse, _) => Guard(console, () =>
+        {
+            var study = Reporting.StudyReport.Read(parse.GetValue(studyArgument)!);
+            string text = Reporting.StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
+            if (parse.GetValue(outputOption) is { } output)
+            {
+                Reporting.StudyFiles.WriteAtomically(output, text);
+                console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}");
+            }
+            else console.Profile.Out.Writer.Write(text);
+            return Task.FromResult(ExitCodes.Ok);
+        }));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run, resume, train, validate, report,
+            run, resume, train, validate, report, export,
         };
         foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
         var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
+        {
+            // A usage error: what is wrong and where help is, exit 2 (not System.CommandLine's 1 plus the whole help page).
+            foreach (var error in parseResult.Errors) console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+            string command = parseResult.CommandResult.Command == root ? "" : parseResult.CommandResult.Command.Name + " ";
+            console.MarkupLineInterpolated($"See `orleans-sweep {command}--help`.");
+            return ExitCodes.UserError;
+        }
         return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);
     }
 

@@ -61,6 +61,26 @@ public static class StudyFiles
         }
     }
 
+    /// <summary>One of the study's tables as text: results, grids or interpolations, as csv or json.</summary>
+    public static string Export(StudyResults study, string what, string format)
+    {
+        bool json = format switch
+        {
+            "json" => true,
+            "csv" => false,
+            _ => throw new ArgumentException($"format '{format}' (expected csv or json).", nameof(format)),
+        };
+        return what switch
+        {
+            "results" => json ? ToJson(study) : ToCsv(study),
+            "grids" => json ? GridsToJson(ResultGrid.Build(study.Spec, study.Results)) : GridsToCsv(ResultGrid.Build(study.Spec, study.Results), study.Spec),
+            "interpolations" => json
+                ? JsonSerializer.Serialize(Interpolations(study.Results), SweepSpecLoader.JsonOptions)
+                : InterpolationsToCsv(Interpolations(study.Results)),
+            _ => throw new ArgumentException($"'{what}' (expected results, grids or interpolations).", nameof(what)),
+        };
+    }
+
     /// <summary>The sweep's interpolation results, by name.</summary>
     public static IReadOnlyList<InterpolationResult> Interpolations(IReadOnlyDictionary<string, TrialResult> results) =>
         [.. results.Values.Select(r => r.Interpolation).OfType<InterpolationResult>().OrderBy(i => i.Name, StringComparer.Ordinal)];

@@ -49,6 +49,39 @@ public sealed class CliTests : IDisposable
         Assert.Contains("nowhere", Normalized());
     }
 
+    [Theory]
+    [InlineData("run")]
+    [InlineData("export", "somewhere", "--format", "xml")]
+    [InlineData("run", "spec.json", "--no-such-option")]
+    [InlineData("frobnicate")]
+    public async Task Usage_errors_exit_2_with_one_line_and_where_help_is(params string[] args)
+    {
+        Assert.Equal(ExitCodes.UserError, await Run(args));
+        string output = Normalized();
+        Assert.Contains("error:", output);
+        Assert.Contains("--help`", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public async Task Export_writes_a_studys_tables_as_csv_or_json()
+    {
+        string study = _work.Combine("study");
+        var trials = OrleansSweep.Core.Trials.GridExpander.Expand(SampleResults.Spec);
+        StudyFiles.Write(study, new StudyResults(SampleResults.Spec, trials,
+            new Dictionary<string, TrialResult> { [trials[0].TrialId] = SampleResults.Completed(trials[0].TrialId, 0.75) }));
+        string output = _work.Combine("grids.json");
+
+        Assert.Equal(ExitCodes.Ok, await Run("export", study, "--what", "grids", "--format", "json", "-o", output));
+        using var grids = System.Text.Json.JsonDocument.Parse(File.ReadAllText(output));
+        Assert.Equal(0.75, grids.RootElement[0].GetProperty("cells")[0].GetProperty("medianTestAccuracy").GetDouble());
+
+        Assert.Equal(ExitCodes.Ok, await Run("export", study));
+        Assert.Contains(trials[0].TrialId + ",none,16,", _output.ToString());
+        Assert.Equal(ExitCodes.UserError, await Run("export", _work.Combine("missing")));
+        Assert.Contains("spec.json: missing", Normalized());
+    }
+
     [Fact]
     public async Task Run_trains_the_grid_prints_the_table_and_writes_the_study()
     {
