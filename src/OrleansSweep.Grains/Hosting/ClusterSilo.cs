@@ -27,6 +27,11 @@ public sealed class ClusterSiloOptions
     public string Address { get; set; } = "127.0.0.1";
     /// <summary>Checkpoints and final weights: a directory every silo reaches (a shared file system in a real cluster).</summary>
     public string ArtifactRoot { get; set; } = "artifacts";
+    /// <summary>
+    /// Running as a Kubernetes pod: Orleans' Kubernetes hosting takes the silo name, pod IP (listening on all
+    /// addresses of the pod), cluster and service ids from the pod, and marks silos whose pods are gone as dead.
+    /// </summary>
+    public bool Kubernetes { get; set; }
 
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
@@ -45,8 +50,16 @@ public static class ClusterSilo
             throw new ArgumentException($"{ClusterSiloOptions.Section}:Address: '{options.Address}' is not an IP address.");
         builder.UseOrleans(silo =>
         {
-            silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
-            silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            if (options.Kubernetes)
+            {
+                silo.Configure<EndpointOptions>(o => { o.SiloPort = options.SiloPort; o.GatewayPort = options.GatewayPort; });
+                silo.UseKubernetesHosting();
+            }
+            else
+            {
+                silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
+                silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
+            }
             silo.UseOrleansSweepRedis(options.Redis);
             silo.AddOrleansSweep(
                 d =>
