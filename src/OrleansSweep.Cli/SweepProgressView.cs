@@ -43,32 +43,21 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
         return last;
     }
 
+    /// <summary>A live, grid-shaped display (see <see cref="LiveGrid"/>), redrawn twice a second.</summary>
     private async Task<SweepSnapshot> WithProgressBarAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
     {
         SweepSnapshot last = null!;
-        await console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .StartAsync(async context =>
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var reported = new HashSet<string>();
+        await console.Live(new Markup("starting...")).AutoClear(false).StartAsync(async context =>
+        {
+            await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
             {
-                var overall = context.AddTask("trials", maxValue: trials.Count * (double)spec.Training.Epochs);
-                var reported = new HashSet<string>();
-                await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
-                {
-                    last = snapshot;
-                    // Progress counts epochs: finished trials count whole, running ones by their epochs done.
-                    double epochs = snapshot.Results.Count * (double)spec.Training.Epochs + snapshot.Running.Sum(r => r.EpochsDone);
-                    overall.Value = Math.Min(epochs, overall.MaxValue);
-                    overall.Description = $"{snapshot.Results.Count}/{trials.Count} trials, {snapshot.Statuses.Values.Count(s => s == TrialStatus.Running)} running";
-                    bool any = false;
-                    foreach (var trial in trials.Where(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId)))
-                    {
-                        console.MarkupLineInterpolated($"{trial.TrialId}: {Describe(snapshot.Results[trial.TrialId])}");
-                        any = true;
-                    }
-                    if (any) onResult?.Invoke(snapshot);
-                }
-                if (last.State == SweepState.Completed) overall.Value = overall.MaxValue;
-            });
+                last = snapshot;
+                context.UpdateTarget(LiveGrid.Render(spec, snapshot, clock.Elapsed));
+                if (trials.Any(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId))) onResult?.Invoke(snapshot);
+            }
+        });
         return last;
     }
 

@@ -51,6 +51,28 @@ public sealed class SqliteGrainStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task NaN_and_infinite_losses_travel_and_persist_as_data()
+    {
+        // A trial whose loss became NaN is a diverged result; an interpolation far from both solutions reaches infinity.
+        var diverged = new TrialResult { TrialId = "t3", Status = TrialStatus.Diverged, DivergedAtEpoch = 1, DivergenceLoss = double.NaN };
+        var line = new TrialResult
+        {
+            TrialId = "interpolation-x", Status = TrialStatus.Completed,
+            Interpolation = new InterpolationResult("x", "a", "b", [new InterpolationPoint(2, double.PositiveInfinity, 0.1, double.PositiveInfinity, 0.1)]),
+        };
+        Assert.True(double.IsNaN(_serializer.Deserialize<TrialResult>(_serializer.SerializeToArray(diverged))!.DivergenceLoss!.Value));
+
+        var state = Sample();
+        state.Results["t3"] = diverged;
+        state.Results[line.TrialId] = line;
+        await Open().WriteStateAsync("sweep", Grain, new GrainState<SweepGrainState>(state));
+        var read = new GrainState<SweepGrainState>();
+        await Open().ReadStateAsync("sweep", Grain, read);
+        Assert.True(double.IsNaN(read.State!.Results["t3"].DivergenceLoss!.Value));
+        Assert.Equal(double.PositiveInfinity, read.State.Results[line.TrialId].Interpolation!.Points[0].TrainLoss);
+    }
+
+    [Fact]
     public async Task A_missing_record_reads_as_new_state()
     {
         var read = new GrainState<SweepGrainState>();

@@ -13,6 +13,9 @@ public static class SweepSpecLoader
         AllowTrailingCommas = true,
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Results hold NaN and infinite losses (a diverged trial, an interpolation far from both solutions): they are
+        // data, written as "NaN"/"Infinity". Spec fields that must be finite are checked by the validator.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     public static SweepSpec LoadFile(string path)
