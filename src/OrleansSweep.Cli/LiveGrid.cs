@@ -53,7 +53,7 @@ public static class LiveGrid
             new BreakdownChart().Width(60).HideTags()
                 .AddItem("done", Math.Round(fraction * 1000), Color.Green).AddItem("to do", Math.Round((1 - fraction) * 1000), Color.Grey23),
             new Markup(FormattableString.Invariant(
-                $"{snapshot.Results.Count}/{snapshot.TotalTrials} trials done, {running} running, {fraction:P0} of epochs; elapsed {elapsed:hh\:mm\:ss}, ETA {(remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "--:--:--")}")),
+                $"{snapshot.Results.Count}/{snapshot.TotalTrials} trials done, {running} running, {fraction:P0} of epochs; elapsed {elapsed.ToString(@"hh\:mm\:ss")}, ETA {(remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "--:--:--")}")),
         };
         foreach (string bn in spec.Grid.BnModes)
         {
