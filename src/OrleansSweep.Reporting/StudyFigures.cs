@@ -187,22 +187,25 @@ public static class StudyFigures
     {
         var plot = new Plot();
         double[] alphas = [.. line.Points.Select(p => p.Alpha)];
-        void Loss(Func<InterpolationPoint, double> select, string name, LinePattern pattern)
+        // Train and test told apart by marker shape, not dashes: Skia's SVG canvas cannot draw dash effects (it warns per line).
+        void Loss(Func<InterpolationPoint, double> select, string name, MarkerShape marker)
         {
             var s = plot.Add.Scatter(alphas, [.. line.Points.Select(select)]);
             s.LegendText = name;
-            s.LinePattern = pattern;
+            s.MarkerShape = marker;
+            s.MarkerSize = 7;
             s.LineWidth = 2;
         }
-        Loss(p => p.TrainLoss, "train loss", LinePattern.Solid);
-        Loss(p => p.TestLoss, "test loss", LinePattern.Dashed);
+        Loss(p => p.TrainLoss, "train loss", MarkerShape.FilledCircle);
+        Loss(p => p.TestLoss, "test loss", MarkerShape.OpenCircle);
         var accuracyAxis = plot.Axes.Right;
-        foreach (var (select, name, pattern) in new (Func<InterpolationPoint, double>, string, LinePattern)[]
-                 { (p => p.TrainAccuracy * 100, "train accuracy (%)", LinePattern.Solid), (p => p.TestAccuracy * 100, "test accuracy (%)", LinePattern.Dashed) })
+        foreach (var (select, name, marker) in new (Func<InterpolationPoint, double>, string, MarkerShape)[]
+                 { (p => p.TrainAccuracy * 100, "train accuracy (%)", MarkerShape.FilledSquare), (p => p.TestAccuracy * 100, "test accuracy (%)", MarkerShape.OpenSquare) })
         {
             var s = plot.Add.Scatter(alphas, [.. line.Points.Select(select)]);
             s.LegendText = name;
-            s.LinePattern = pattern;
+            s.MarkerShape = marker;
+            s.MarkerSize = 7;
             s.LineWidth = 2;
             s.Axes.YAxis = accuracyAxis;
         }
