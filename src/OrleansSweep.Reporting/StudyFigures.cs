@@ -86,7 +86,7 @@ public static class StudyFigures
         plot.YLabel("test accuracy (%)");
         plot.Title($"BN {grid.BnMode}");
         plot.Axes.SetLimitsY(-3, 100);
-        plot.ShowLegend(Alignment.LowerLeft);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 
@@ -179,7 +179,8 @@ public static class StudyFigures
         plot.XLabel("batch size m (log2), at its best eta~");
         plot.YLabel($"sharpness {key}");
         plot.Title("eps-sharpness vs batch size");
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.Axes.Margins(0.08, 0.12);
+        plot.ShowLegend(Edge.Right);
         return plot;
     }
 
@@ -214,7 +215,7 @@ public static class StudyFigures
         plot.YLabel("cross-entropy loss");
         plot.XLabel($"alpha (0: {line.SmallTrialId}, 1: {line.LargeTrialId})");
         plot.Title($"Interpolation {line.Name}");
-        plot.ShowLegend(Alignment.UpperCenter);
+        plot.ShowLegend(Edge.Bottom);
         return plot;
     }
 }
