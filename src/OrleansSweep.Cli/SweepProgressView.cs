@@ -18,10 +18,8 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
     public async Task<SweepSnapshot> FollowAsync(SweepSpec spec, CancellationToken cancellation = default)
     {
         // Interpolation jobs have no cell: they are listed after the grid under their own ids.
-        var trials = GridExpander.Expand(spec).Concat((spec.Analysis?.Interpolations ?? []).Select(i => GridExpander.Expand(spec)[0] with
-        {
-            TrialId = InterpolationPlanner.JobIdFor(i.Name),
-        })).ToList();
+        var grid = GridExpander.Expand(spec);
+        var trials = grid.Concat((spec.Analysis?.Interpolations ?? []).Select(i => grid[0] with { TrialId = InterpolationPlanner.JobIdFor(i.Name) })).ToList();
         return interactive ? await WithProgressBarAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
     }
 
