@@ -58,16 +58,9 @@ public static class LiveGrid
         foreach (string bn in spec.Grid.BnModes)
         {
             string mode = BnMode.Parse(bn).ToString();
-            var table = new Table().Border(TableBorder.Rounded).Title($"BN {mode}");
-            table.AddColumn(new TableColumn("m \\ eta~").RightAligned());
-            foreach (double lr in spec.Grid.BaseLearningRates) table.AddColumn(new TableColumn(LearningRateFormat.Format(lr)).RightAligned());
-            foreach (int batch in spec.Grid.BatchSizes)
-            {
-                var cells = new List<string> { batch.ToString(CultureInfo.InvariantCulture) };
-                foreach (double lr in spec.Grid.BaseLearningRates)
-                    cells.Add(CellText(trials.Where(t => t.BnMode == mode && t.BatchSize == batch && t.BaseLearningRate == lr).ToList(), snapshot));
-                table.AddRow(cells.ToArray());
-            }
+            var table = ResultTables.GridTable(spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, (b, l) => CellText(
+                trials.Where(t => t.BnMode == mode && t.BatchSize == spec.Grid.BatchSizes[b] && t.BaseLearningRate == spec.Grid.BaseLearningRates[l]).ToList(),
+                snapshot)).Title($"BN {mode}");
             rows.Add(table);
         }
         return new Rows(rows);

@@ -6,56 +6,40 @@ using Spectre.Console.Rendering;
 
 namespace OrleansSweep.Cli;
 
-/// <summary>Final test accuracy per batch size (rows) x base learning rate (columns), one table per BN mode.</summary>
+/// <summary>Batch size (rows) x base learning rate (columns) tables, one per BN mode: accuracy, landscape measures, live state.</summary>
 public static class ResultTables
 {
-    public static IEnumerable<IRenderable> Render(IReadOnlyList<ResultGrid> grids)
-    {
-        foreach (var grid in grids)
-        {
-            var table = new Table().Border(TableBorder.Rounded)
-                .Title($"BN {grid.BnMode}: test accuracy, median over seeds")
-                .Caption("rows: batch m; columns: eta~ = eta/m");
-            table.AddColumn(new TableColumn("m \\ eta~").RightAligned());
-            foreach (double lr in grid.BaseLearningRates)
-                table.AddColumn(new TableColumn(LearningRateFormat.Format(lr)).RightAligned());
-            for (int b = 0; b < grid.BatchSizes.Count; b++)
-            {
-                var row = new List<string> { grid.BatchSizes[b].ToString(CultureInfo.InvariantCulture) };
-                for (int l = 0; l < grid.BaseLearningRates.Count; l++) row.Add(Cell(grid[b, l]));
-                table.AddRow(row.ToArray());
-            }
-            yield return table;
-        }
-    }
+    public static IEnumerable<IRenderable> Render(IReadOnlyList<ResultGrid> grids) =>
+        grids.Select(grid => GridTable(grid.BatchSizes, grid.BaseLearningRates, (b, l) => Cell(grid[b, l]))
+            .Title($"BN {grid.BnMode}: test accuracy, median over seeds")
+            .Caption("rows: batch m; columns: eta~ = eta/m"));
 
     /// <summary>Median eps-sharpness (the first measure asked for) and top Hessian eigenvalue per cell, when measured.</summary>
     public static IEnumerable<IRenderable> RenderLandscape(IReadOnlyList<ResultGrid> grids, IReadOnlyList<string> sharpnessKeys, bool hessian)
     {
-        if (sharpnessKeys.Count == 0 && !hessian) yield break;
+        if (sharpnessKeys.Count == 0 && !hessian) return [];
         string? key = sharpnessKeys.FirstOrDefault();
         string measures = string.Join(" / ", new[] { key is null ? null : $"sharpness {key}", hessian ? "top Hessian eigenvalue" : null }.OfType<string>());
-        foreach (var grid in grids)
+        string Text(double? value) => value is double v ? v.ToString("G3", CultureInfo.InvariantCulture) : "-";
+        return grids.Select(grid => GridTable(grid.BatchSizes, grid.BaseLearningRates, (b, l) =>
         {
-            var table = new Table().Border(TableBorder.Rounded).Title($"BN {grid.BnMode}: {measures}, median over seeds");
-            table.AddColumn(new TableColumn("m \\ eta~").RightAligned());
-            foreach (double lr in grid.BaseLearningRates)
-                table.AddColumn(new TableColumn(LearningRateFormat.Format(lr)).RightAligned());
-            for (int b = 0; b < grid.BatchSizes.Count; b++)
-            {
-                var row = new List<string> { grid.BatchSizes[b].ToString(CultureInfo.InvariantCulture) };
-                for (int l = 0; l < grid.BaseLearningRates.Count; l++)
-                {
-                    var cell = grid[b, l];
-                    var parts = new List<string>();
-                    if (key is not null) parts.Add(cell.MedianSharpness?.GetValueOrDefault(key) is double phi ? phi.ToString("G3", CultureInfo.InvariantCulture) : "-");
-                    if (hessian) parts.Add(cell.MedianHessianEigenvalue is double lambda ? lambda.ToString("G3", CultureInfo.InvariantCulture) : "-");
-                    row.Add(string.Join(" / ", parts));
-                }
-                table.AddRow(row.ToArray());
-            }
-            yield return table;
-        }
+            var cell = grid[b, l];
+            var parts = new List<string>();
+            if (key is not null) parts.Add(Text(cell.MedianSharpness?.GetValueOrDefault(key)));
+            if (hessian) parts.Add(Text(cell.MedianHessianEigenvalue));
+            return string.Join(" / ", parts);
+        }).Title($"BN {grid.BnMode}: {measures}, median over seeds"));
+    }
+
+    /// <summary>Batch sizes as rows, base LRs as columns, each cell's markup from <paramref name="cell"/>(batch index, LR index).</summary>
+    public static Table GridTable(IReadOnlyList<int> batchSizes, IReadOnlyList<double> baseLearningRates, Func<int, int, string> cell)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn(new TableColumn("m \\ eta~").RightAligned());
+        foreach (double lr in baseLearningRates) table.AddColumn(new TableColumn(LearningRateFormat.Format(lr)).RightAligned());
+        for (int b = 0; b < batchSizes.Count; b++)
+            table.AddRow([batchSizes[b].ToString(CultureInfo.InvariantCulture), .. Enumerable.Range(0, baseLearningRates.Count).Select(l => cell(b, l))]);
+        return table;
     }
 
     public static string Cell(GridCell cell)

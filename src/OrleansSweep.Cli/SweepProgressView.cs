@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace OrleansSweep.Cli;
 
 /// <summary>
-/// Follows a sweep to its end: a progress bar with ETA on a terminal, one line per finished trial otherwise, and the
+/// Follows a sweep to its end: a live grid with an overall bar and ETA on a terminal, one line per finished trial otherwise, and the
 /// result grids at the end. <paramref name="onResult"/> sees the snapshot whenever a trial has finished.
 /// </summary>
 public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, bool interactive, Action<SweepSnapshot>? onResult = null)
@@ -20,7 +20,7 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
         // Interpolation jobs have no cell: they are listed after the grid under their own ids.
         var grid = GridExpander.Expand(spec);
         var trials = grid.Concat((spec.Analysis?.Interpolations ?? []).Select(i => grid[0] with { TrialId = InterpolationPlanner.JobIdFor(i.Name) })).ToList();
-        return interactive ? await WithProgressBarAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
+        return interactive ? await WithLiveGridAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
     }
 
     private async Task<SweepSnapshot> WithLinesAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
@@ -42,7 +42,7 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
     }
 
     /// <summary>A live, grid-shaped display (see <see cref="LiveGrid"/>), redrawn twice a second.</summary>
-    private async Task<SweepSnapshot> WithProgressBarAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
+    private async Task<SweepSnapshot> WithLiveGridAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
     {
         SweepSnapshot last = null!;
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -32,46 +32,52 @@ public static class Sharpness
         int evaluations = 0;
 
         LbfgsBResult result;
-        if (space == FullSpace)
+        // The space decides the start box, how y becomes weights (x + A y) and how a weight gradient becomes dL/dy (A' g).
+        Tensor? a = null;
+        Tensor? x32 = null;
+        try
         {
-            double[] center = x.cpu().data<double>().ToArray();
+            double[] center;
+            Func<double[], Tensor> weights;
+            Func<Tensor, Tensor> toY;
+            if (space == FullSpace)
+            {
+                center = x.cpu().data<double>().ToArray();
+                weights = y => x + tensor(y, ScalarType.Float64).to(x.device);
+                toY = g => g;
+            }
+            else if (space == RandomSubspace)
+            {
+                if (subspaceDimension < 1) throw new ArgumentOutOfRangeException(nameof(subspaceDimension), subspaceDimension, "expected p >= 1.");
+                using (var generator = new Generator((ulong)subspaceSeed))
+                    a = randn(parameters.Count, subspaceDimension, dtype: ScalarType.Float32, generator: generator).to(x.device);
+                center = PseudoInverseTimes(a, x);
+                x32 = x.to(ScalarType.Float32);
+                var (aa, xx) = (a, x32);
+                weights = y => xx + aa.mv(tensor(y.Select(v => (float)v).ToArray()).to(x.device));
+                toY = g => aa.t().mv(g.to(ScalarType.Float32)).to(ScalarType.Float64);
+            }
+            else
+            {
+                throw new ArgumentException($"unknown sharpness space '{space}' (expected {FullSpace} or {RandomSubspace}).", nameof(space));
+            }
             var (lower, upper) = Box(center, epsilon);
             result = LbfgsB.Minimize((y, gradient) =>
             {
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                parameters.Load(x + tensor(y, ScalarType.Float64).to(x.device));
+                parameters.Load(weights(y));
                 var (loss, g) = parameters.LossAndGradient();
-                g.neg().cpu().data<double>().CopyTo(gradient);
+                toY(g).neg().cpu().data<double>().CopyTo(gradient);
                 evaluations++;
                 maxLoss = Math.Max(maxLoss, double.IsFinite(loss) ? loss : maxLoss);
-                return -loss;
+                return -loss; // L-BFGS-B minimises: the max of f is the min of -f
             }, new double[center.Length], lower, upper, KeskarOptions(iterations));
         }
-        else if (space == RandomSubspace)
+        finally
         {
-            if (subspaceDimension < 1) throw new ArgumentOutOfRangeException(nameof(subspaceDimension), subspaceDimension, "expected p >= 1.");
-            using var generator = new Generator((ulong)subspaceSeed);
-            using var a = randn(parameters.Count, subspaceDimension, dtype: ScalarType.Float32, generator: generator).to(x.device);
-            double[] center = PseudoInverseTimes(a, x);
-            var (lower, upper) = Box(center, epsilon);
-            using var x32 = x.to(ScalarType.Float32);
-            result = LbfgsB.Minimize((y, gradient) =>
-            {
-                cancellation.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var yTensor = tensor(y.Select(v => (float)v).ToArray()).to(x.device);
-                parameters.Load(x32 + a.mv(yTensor));
-                var (loss, g) = parameters.LossAndGradient();
-                a.t().mv(g.to(ScalarType.Float32)).neg().to(ScalarType.Float64).cpu().data<double>().CopyTo(gradient);
-                evaluations++;
-                maxLoss = Math.Max(maxLoss, double.IsFinite(loss) ? loss : maxLoss);
-                return -loss;
-            }, new double[subspaceDimension], lower, upper, KeskarOptions(iterations));
-        }
-        else
-        {
-            throw new ArgumentException($"unknown sharpness space '{space}' (expected {FullSpace} or {RandomSubspace}).", nameof(space));
+            a?.Dispose();
+            x32?.Dispose();
         }
         using (var restored = x.to(ScalarType.Float32)) parameters.Load(restored);
         double sharpness = (maxLoss - baseLoss) / (1 + baseLoss) * 100;
