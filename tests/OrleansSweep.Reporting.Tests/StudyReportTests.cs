@@ -14,21 +14,7 @@ public class StudyReportTests
         string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
         try
         {
-            var spec = Spec with { Analysis = new AnalysisSpec { Sharpness = new SharpnessSpec { Spaces = ["full"], Epsilons = [1e-3] } } };
-            var trials = GridExpander.Expand(spec);
-            var results = trials.ToDictionary(t => t.TrialId, t => t.BaseLearningRate > 0.01
-                ? new TrialResult { TrialId = t.TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }
-                : Completed(t.TrialId, t.BatchSize == 16 ? 0.8125 : 0.625) with
-                {
-                    Analysis = new TrialAnalysis { Sharpness = [new("full", 1e-3, t.BatchSize / 4.0, 0.1, 0.2, 10, 11, 1)] },
-                });
-            results["interpolation-sb-lb"] = new TrialResult
-            {
-                TrialId = "interpolation-sb-lb", Status = TrialStatus.Completed,
-                Interpolation = new InterpolationResult("sb-lb", trials[0].TrialId, trials[2].TrialId,
-                    [.. Enumerable.Range(0, 5).Select(i => new InterpolationPoint(-1 + 0.75 * i, 1 + i, 0.5, 1.2 + i, 0.4))]),
-            };
-            StudyFiles.Write(directory, new StudyResults(spec, trials, results));
+            var results = WriteSampleStudy(directory);
 
             var read = StudyReport.Read(directory);
             Assert.Equal(results.Count, read.Results.Count);
@@ -64,5 +50,26 @@ public class StudyReportTests
         var error = Assert.Throws<StudyReadException>(() => StudyReport.Read(directory));
         Assert.Contains(directory, error.Message);
         Assert.Contains("spec.json", error.Message);
+    }
+
+    /// <summary>A study with every kind of figure: completed and diverged cells, sharpness and one interpolation.</summary>
+    internal static Dictionary<string, TrialResult> WriteSampleStudy(string directory)
+    {
+        var spec = Spec with { Analysis = new AnalysisSpec { Sharpness = new SharpnessSpec { Spaces = ["full"], Epsilons = [1e-3] } } };
+        var trials = GridExpander.Expand(spec);
+        var results = trials.ToDictionary(t => t.TrialId, t => t.BaseLearningRate > 0.01
+            ? new TrialResult { TrialId = t.TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }
+            : Completed(t.TrialId, t.BatchSize == 16 ? 0.8125 : 0.625) with
+            {
+                Analysis = new TrialAnalysis { Sharpness = [new("full", 1e-3, t.BatchSize / 4.0, 0.1, 0.2, 10, 11, 1)] },
+            });
+        results["interpolation-sb-lb"] = new TrialResult
+        {
+            TrialId = "interpolation-sb-lb", Status = TrialStatus.Completed,
+            Interpolation = new InterpolationResult("sb-lb", trials[0].TrialId, trials[2].TrialId,
+                [.. Enumerable.Range(0, 5).Select(i => new InterpolationPoint(-1 + 0.75 * i, 1 + i, 0.5, 1.2 + i, 0.4))]),
+        };
+        StudyFiles.Write(directory, new StudyResults(spec, trials, results));
+        return results;
     }
 }
