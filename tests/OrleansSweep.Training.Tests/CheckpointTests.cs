@@ -69,6 +69,30 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_trial_stopped_part_way_through_an_epoch_checkpoints_that_step_and_resumes_from_it_bit_identically()
+    {
+        var straight = Store("straight-partial");
+        var uninterrupted = Train(straight);
+
+        // 128 images at batch 16: 8 steps per epoch; stop after step 12, half-way through epoch 2.
+        var stopped = Store("stopped-partial");
+        using var stop = new CancellationTokenSource();
+        var context = new TrainingContext(torch.CPU, stopped, AfterStep: step => { if (step == 12) stop.Cancel(); });
+        Assert.Throws<OperationCanceledException>(() => TrialTrainer.Train(_trial, _data, context, cancellation: stop.Token));
+        Assert.Equal("epoch-00001.step-000000004.ckpt", Path.GetFileName(stopped.Files().First()));
+        var partial = CheckpointStore.Read(stopped.Files().First());
+        Assert.Equal((1, 12L, 4), (partial.EpochsDone, partial.Step, partial.PartialEpochSteps));
+
+        long stepsAfterResume = 0;
+        var resumed = TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, stopped, AfterStep: _ => stepsAfterResume++));
+
+        Assert.Equal(1, resumed.ResumedFromEpoch);
+        Assert.Equal(3 * 8 - 12, stepsAfterResume); // not one step taken twice
+        AssertSameRun(uninterrupted, resumed);
+        Assert.Equal(FinalModel(straight), FinalModel(stopped));
+    }
+
+    [Fact]
     public void A_corrupt_newest_checkpoint_is_reported_set_aside_and_the_previous_one_used()
     {
         var store = Store("corrupt");

@@ -24,7 +24,7 @@ public sealed class CheckpointStore(string directory, int keep = 2)
         System.IO.Directory.CreateDirectory(Directory);
         byte[] payload = MessagePackSerializer.Serialize(checkpoint, Options);
         byte[] file = MessagePackSerializer.Serialize(new CheckpointEnvelope { Payload = payload, Sha256 = SHA256.HashData(payload) }, Options);
-        string path = Path.Combine(Directory, FileName(checkpoint.EpochsDone));
+        string path = Path.Combine(Directory, FileName(checkpoint));
         string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
@@ -84,13 +84,19 @@ public sealed class CheckpointStore(string directory, int keep = 2)
         catch (MessagePackSerializationException e) { throw new CorruptCheckpointException($"unreadable payload ({e.Message})"); }
     }
 
-    /// <summary>Checkpoint files, newest epoch first.</summary>
+    /// <summary>Checkpoint files, newest first (a part-way checkpoint of epoch e + 1 sorts before the end of epoch e).</summary>
     public IEnumerable<string> Files() =>
         System.IO.Directory.Exists(Directory)
             ? System.IO.Directory.GetFiles(Directory, "epoch-*" + Extension).OrderByDescending(f => f, StringComparer.Ordinal).ToList()
             : [];
 
-    private static string FileName(int epoch) => $"epoch-{epoch.ToString("D5", CultureInfo.InvariantCulture)}{Extension}";
+    private static string FileName(TrainingCheckpoint checkpoint)
+    {
+        string epoch = checkpoint.EpochsDone.ToString("D5", CultureInfo.InvariantCulture);
+        return checkpoint.PartialEpochSteps == 0
+            ? $"epoch-{epoch}{Extension}"
+            : $"epoch-{epoch}.step-{checkpoint.PartialEpochSteps.ToString("D9", CultureInfo.InvariantCulture)}{Extension}";
+    }
 }
 
 /// <summary>A checkpoint that cannot be used (truncated, corrupt, from a newer version); the message says which and why.</summary>

@@ -2,7 +2,10 @@ using MessagePack;
 
 namespace OrleansSweep.Training.Checkpoints;
 
-/// <summary>Everything needed to continue a trial bit-identically after its last completed epoch.</summary>
+/// <summary>
+/// Everything needed to continue a trial bit-identically: after its last completed epoch, or (when a trial is stopped:
+/// a silo shutting down, a pause) part-way through the next one.
+/// </summary>
 [MessagePackObject]
 public sealed class TrainingCheckpoint
 {
@@ -19,6 +22,14 @@ public sealed class TrainingCheckpoint
     [Key(7)] public required byte[] PermutationRng { get; init; }
     [Key(8)] public required byte[] AugmentationRng { get; init; }
     [Key(9)] public required List<EpochRecord> Epochs { get; init; }
+    /// <summary>
+    /// Steps already taken in epoch EpochsDone + 1 (0: the checkpoint is at an epoch boundary). When non-zero,
+    /// PermutationRng is the state before that epoch's permutation was drawn, so a resume draws the same one and skips
+    /// these steps.
+    /// </summary>
+    [Key(10)] public int PartialEpochSteps { get; init; }
+    /// <summary>Sum of the training losses of those steps (the epoch's mean train loss stays bit-identical).</summary>
+    [Key(11)] public double PartialEpochLossSum { get; init; }
 }
 
 [MessagePackObject]

@@ -15,7 +15,8 @@ namespace OrleansSweep.Training.Trainer;
 /// <param name="Device">cpu or cuda:N.</param>
 /// <param name="Checkpoints">Where to checkpoint and resume from; null: neither.</param>
 /// <param name="FinalWeightsPath">Where to export the final weights as a PyTorch state dict (.pt); null: not exported.</param>
-public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null);
+/// <param name="AfterStep">Called after every SGD step with the number of steps taken so far (fine-grained progress).</param>
+public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null, Action<long>? AfterStep = null);
 
 /// <summary>
 /// Trains one trial: SGD at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
@@ -51,6 +52,8 @@ public static class TrialTrainer
         var epochs = new List<EpochMetrics>();
         var warnings = new List<string>();
         int? resumedFrom = null;
+        int resumeSteps = 0;
+        double resumeLossSum = 0;
         string fingerprint = TrialFingerprint.Compute(trial);
 
         if (context.Checkpoints is { } store)
@@ -64,6 +67,7 @@ public static class TrialTrainer
                 initialLoss = checkpoint.InitialLoss;
                 epochs.AddRange(checkpoint.Epochs.Select(e => new EpochMetrics(e.Epoch, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds)));
                 resumedFrom = checkpoint.EpochsDone;
+                (resumeSteps, resumeLossSum) = (checkpoint.PartialEpochSteps, checkpoint.PartialEpochLossSum);
             }
         }
 
@@ -76,11 +80,22 @@ public static class TrialTrainer
         for (int epoch = epochs.Count + 1; epoch <= trial.Training.Epochs; epoch++)
         {
             var epochClock = Stopwatch.StartNew();
+            byte[]? permutationRngBeforeEpoch = context.Checkpoints is null ? null : GeneratorState(permutationRng);
             using var permutation = randperm(data.Train.Count, generator: permutationRng).to(device);
-            double lossSum = 0;
-            for (int s = 0; s < stepsPerEpoch; s++, step++)
+            double lossSum = resumeLossSum;
+            int firstStep = resumeSteps;
+            (resumeSteps, resumeLossSum) = (0, 0);
+            for (int s = firstStep; s < stepsPerEpoch; s++, step++)
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                {
+                    // Stopped part-way (a silo shutting down, a pause): keep the steps taken, so whoever resumes
+                    // the trial continues from this step rather than from the last epoch boundary.
+                    if (context.Checkpoints is { } stopStore && s > firstStep)
+                        stopStore.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng,
+                            new PartialEpoch(permutationRngBeforeEpoch!, s, lossSum)));
+                    cancellation.ThrowIfCancellationRequested();
+                }
                 optimizer.ParamGroups.First().LearningRate = peakLearningRate * LearningRateSchedule.Factor(trial.Training, step, totalSteps);
                 double loss;
                 using (NewDisposeScope())
@@ -98,6 +113,7 @@ public static class TrialTrainer
                 if (!double.IsFinite(loss) || loss > trial.Training.DivergenceFactor * initialLoss.Value)
                     return Result(TrialStatus.Diverged) with { DivergedAtEpoch = epoch, DivergenceLoss = loss };
                 lossSum += loss;
+                context.AfterStep?.Invoke(step + 1);
             }
             var (testLoss, testAccuracy) = Evaluate(model, tensors.TestImages, tensors.TestLabels, trial.Training.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch, lossSum / stepsPerEpoch, testLoss, testAccuracy, epochClock.Elapsed.TotalSeconds);
@@ -158,7 +174,7 @@ public static class TrialTrainer
     }
 
     private static TrainingCheckpoint Capture(TrialSpec trial, string fingerprint, List<EpochMetrics> epochs, long step, double? initialLoss,
-        nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
+        nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng, PartialEpoch? partial = null)
     {
         using var modelBytes = new MemoryStream();
         using (var writer = new BinaryWriter(modelBytes, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
@@ -168,13 +184,17 @@ public static class TrialTrainer
         {
             TrialId = trial.TrialId, TrialFingerprint = fingerprint, EpochsDone = epochs.Count, Step = step, InitialLoss = initialLoss,
             Model = modelBytes.ToArray(), Optimizer = optimizerBytes.ToArray(),
-            PermutationRng = GeneratorState(permutationRng), AugmentationRng = GeneratorState(augmentationRng),
+            PermutationRng = partial?.PermutationRngBeforeEpoch ?? GeneratorState(permutationRng), AugmentationRng = GeneratorState(augmentationRng),
+            PartialEpochSteps = partial?.Steps ?? 0, PartialEpochLossSum = partial?.LossSum ?? 0,
             Epochs = epochs.Select(e => new EpochRecord
             {
                 Epoch = e.Epoch, TrainLoss = e.TrainLoss, TestLoss = e.TestLoss, TestAccuracy = e.TestAccuracy, Seconds = e.Seconds,
             }).ToList(),
         };
     }
+
+    /// <summary>Where a stopped epoch was: the permutation generator before its draw, the steps taken, their loss sum.</summary>
+    private sealed record PartialEpoch(byte[] PermutationRngBeforeEpoch, int Steps, double LossSum);
 
     private static void Restore(TrainingCheckpoint checkpoint, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
     {
