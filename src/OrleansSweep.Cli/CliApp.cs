@@ -145,7 +145,13 @@ public static class CliApp
             console.MarkupLineInterpolated($"See `orleans-sweep {command}--help`.");
             return ExitCodes.UserError;
         }
-        return await parseResult.InvokeAsync(new InvocationConfiguration { Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console) }, cancellation);
+        return await parseResult.InvokeAsync(new InvocationConfiguration
+        {
+            Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console),
+            // Ctrl-C / SIGTERM cancel the command's token; System.CommandLine's default would end the process 2 s later,
+            // cutting short a silo's graceful stop (trials checkpoint and are handed back) or a sweep's final writes.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
+        }, cancellation);
     }
 
     private static async Task<int> Guard(IAnsiConsole console, Func<Task<int>> action)

@@ -60,6 +60,7 @@ public static class ClusterCommands
                 {
                     name = snapshot.Name, state = snapshot.State.ToString().ToLowerInvariant(), totalTrials = snapshot.TotalTrials,
                     statuses = snapshot.Statuses.Values.GroupBy(s => s.ToString().ToLowerInvariant()).ToDictionary(g => g.Key, g => g.Count()),
+                    running = snapshot.Running,
                     results = snapshot.Results.Values,
                 }, SweepSpecLoader.JsonOptions));
                 return ExitCodes.Ok;
@@ -114,7 +115,10 @@ public static class ClusterCommands
         var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000 };
         var address = new Option<string>("--address") { Description = "Address to bind and advertise (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
         var artifacts = new Option<string>("--artifacts") { Description = "Checkpoint directory every silo reaches", DefaultValueFactory = _ => "artifacts" };
-        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts }) silo.Add(option);
+        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Port of the Orleans Dashboard on this silo; 0: none", DefaultValueFactory = _ => 8080 };
+        var dashboardAddress = new Option<string>("--dashboard-address") { Description = "Address the dashboard listens on (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
+        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress })
+            silo.Add(option);
         silo.SetAction((p, token) => guard(async () =>
         {
             var options = new ClusterSiloOptions
@@ -123,19 +127,21 @@ public static class ClusterCommands
                 Devices = p.GetValue(coordinator) ? [] : p.GetValue(device)!.ToList(), SlotsPerDevice = p.GetValue(slots),
                 ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
+                DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
             };
             if (!System.Net.IPAddress.TryParse(options.Address, out _))
                 throw new UsageException($"--address: '{options.Address}' is not an IP address.");
+            if (!System.Net.IPAddress.TryParse(options.DashboardAddress, out _))
+                throw new UsageException($"--dashboard-address: '{options.DashboardAddress}' is not an IP address.");
             Preflight.EnsurePortFree(options.Address, options.SiloPort, "--silo-port");
             Preflight.EnsurePortFree(options.Address, options.GatewayPort, "--gateway-port");
+            if (options.DashboardPort != 0) Preflight.EnsurePortFree(options.DashboardAddress, options.DashboardPort, "--dashboard-port");
             await Preflight.EnsureRedisReachableAsync(options.Redis);
-            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
-                .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information);
-            builder.AddOrleansSweepClusterSilo(options);
-            using var host = builder.Build();
+            using var host = ClusterSiloHost.Build(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+                .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information));
             await host.StartAsync(token);
-            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}. Ctrl-C stops it.");
+            string dashboard = options.DashboardPort == 0 ? "" : $" Dashboard: http://{options.DashboardAddress}:{options.DashboardPort}/.";
+            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}.{dashboard} Ctrl-C stops it.");
             try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
             await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back
             return ExitCodes.Ok;

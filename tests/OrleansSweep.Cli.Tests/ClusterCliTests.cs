@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using OrleansSweep.Cli;
+using OrleansSweep.Core.Results;
 using OrleansSweep.Grains.Hosting;
 using OrleansSweep.TestSupport;
 
@@ -17,22 +18,27 @@ public sealed class ClusterCliTests : IAsyncLifetime
     private readonly List<Process> _silos = [];
     private readonly StringWriter _output = new();
     private readonly int _coordinatorPort = LoopbackPorts.Free();
+    private readonly int _dashboardPort = LoopbackPorts.Free();
 
     private string[] Cluster => ["--redis", Redis, "--cluster-id", _clusterId, "--service-id", _clusterId];
 
     public async Task InitializeAsync()
     {
         _silos.Add(StartSilo(_coordinatorPort, "--coordinator-only"));
-        _silos.Add(StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1"));
-        // Both silos say so once they have joined; fail fast with their output if they cannot.
+        _silos.Add(StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1", "--dashboard-port", _dashboardPort.ToString()));
+        foreach (var silo in _silos) await JoinedAsync(silo);
+    }
+
+    /// <summary>A silo says so once it has joined; fail fast with its output if it cannot.</summary>
+    private async Task JoinedAsync(Process silo)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        foreach (var silo in _silos)
-            while (!SiloOutput(silo).Contains("joined cluster"))
-            {
-                if (silo.HasExited || DateTime.UtcNow > deadline)
-                    throw new InvalidOperationException($"silo did not start: {SiloOutput(silo)}");
-                await Task.Delay(100);
-            }
+        while (!SiloOutput(silo).Contains("joined cluster"))
+        {
+            if (silo.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"silo did not start: {SiloOutput(silo)}");
+            await Task.Delay(100);
+        }
     }
 
     private readonly Dictionary<Process, System.Text.StringBuilder> _siloOutput = new();
@@ -44,7 +50,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"));
         foreach (string a in (string[])["silo", .. Cluster, "--silo-port", siloPort.ToString(),
-                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", _work.Combine("artifacts"), .. args])
+                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", _work.Combine("artifacts"),
+                     .. args.Contains("--dashboard-port") ? args : [.. args, "--dashboard-port", "0"]])
             start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };
         var output = new System.Text.StringBuilder();
@@ -107,4 +114,69 @@ public sealed class ClusterCliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.UserError, await Cli(["status", "nope", .. Cluster]));
         Assert.Contains("no sweep named 'nope' on this cluster", _output.ToString());
     }
+
+    [Fact]
+    public async Task The_orleans_dashboard_serves_the_cluster_on_loopback()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        string page = await http.GetStringAsync($"http://127.0.0.1:{_dashboardPort}/");
+        Assert.Contains("<title>Orleans Dashboard</title>", page);
+        // Its data (refreshed every second or so): both silos of this cluster, as the dashboard's own API reports them.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string counters;
+        while (!(counters = await http.GetStringAsync($"http://127.0.0.1:{_dashboardPort}/DashboardCounters")).Contains($":{_coordinatorPort}"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the dashboard did not list the coordinator silo in 30 s: {counters[..Math.Min(300, counters.Length)]}");
+            await Task.Delay(250);
+        }
+    }
+
+    [Fact]
+    public async Task A_silo_stopped_with_SIGTERM_checkpoints_its_trials_and_hands_them_to_another_silo()
+    {
+        string data = _work.Combine("data");
+        // 2,048 images at batch 16: 128 steps an epoch, long enough to stop the silo part-way through training.
+        SyntheticFashion.Write(data, trainCount: 2048, testCount: 20);
+        string spec = _work.Combine("spec.json");
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("graceful", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 4));
+        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
+
+        await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!(await cluster.Client.GetSnapshotAsync("graceful")).Running.Any(t => t.EpochsDone >= 1))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no trial finished an epoch in 120 s");
+                await Task.Delay(100);
+            }
+        }
+        var stopping = _silos[1];
+        var takeover = StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1");
+        _silos.Add(takeover);
+        await JoinedAsync(takeover);
+
+        using (var kill = Process.Start("kill", ["-TERM", stopping.Id.ToString()])) await kill.WaitForExitAsync();
+        using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await stopping.WaitForExitAsync(limit.Token);
+        Assert.Equal(0, stopping.ExitCode);
+        Assert.DoesNotContain("Exception", SiloOutput(stopping));
+
+        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "graceful", .. Cluster]));
+        await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))
+        {
+            var snapshot = await cluster.Client.GetSnapshotAsync("graceful");
+            Assert.Equal(2, snapshot.Results.Count);
+            Assert.All(snapshot.Results.Values, r =>
+            {
+                Assert.Equal(TrialStatus.Completed, r.Status);
+                Assert.Equal(4, r.Epochs.Count);
+                // Finished by the silo that took over, from the stopped silo's checkpoint: at least one epoch kept.
+                Assert.EndsWith(SiloPortOf(takeover), r.Silo);
+                Assert.True(r.ResumedFromEpoch >= 1 && r.ResumedFromStep >= 128, $"{r.TrialId}: resumed from epoch {r.ResumedFromEpoch}, step {r.ResumedFromStep}");
+            });
+        }
+    }
+
+    private string SiloPortOf(Process silo) =>
+        System.Text.RegularExpressions.Regex.Match(SiloOutput(silo), @"Silo 127\.0\.0\.1:(\d+)").Groups[1].Value is { Length: > 0 } port
+            ? ":" + port : throw new InvalidOperationException(SiloOutput(silo));
 }

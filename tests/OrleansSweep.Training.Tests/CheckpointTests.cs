@@ -86,7 +86,7 @@ public sealed class CheckpointTests : IDisposable
         long stepsAfterResume = 0;
         var resumed = TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, stopped, AfterStep: _ => stepsAfterResume++));
 
-        Assert.Equal(1, resumed.ResumedFromEpoch);
+        Assert.Equal((1, 12L), (resumed.ResumedFromEpoch, resumed.ResumedFromStep));
         Assert.Equal(3 * 8 - 12, stepsAfterResume); // not one step taken twice
         AssertSameRun(uninterrupted, resumed);
         Assert.Equal(FinalModel(straight), FinalModel(stopped));

@@ -54,6 +54,8 @@ public sealed record TrialResult
     public double Seconds { get; init; }
     /// <summary>Epochs restored from a checkpoint instead of being trained by this run (null: started afresh).</summary>
     public int? ResumedFromEpoch { get; init; }
+    /// <summary>SGD steps restored from a checkpoint (beyond ResumedFromEpoch's when the trial had been stopped part-way through an epoch).</summary>
+    public long? ResumedFromStep { get; init; }
     /// <summary>What the user should know but did not stop the trial: corrupt checkpoints passed over, device fallbacks.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Sharpness and Hessian eigenvalue, when the spec asked for them and the trial completed.</summary>

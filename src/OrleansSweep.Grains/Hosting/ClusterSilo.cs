@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using OrleansSweep.Grains.Devices;
 
 namespace OrleansSweep.Grains.Hosting;
@@ -32,6 +33,10 @@ public sealed class ClusterSiloOptions
     /// addresses of the pod), cluster and service ids from the pod, and marks silos whose pods are gone as dead.
     /// </summary>
     public bool Kubernetes { get; set; }
+    /// <summary>Port of the Orleans Dashboard's web page on this silo; 0: not served here (statistics are still collected).</summary>
+    public int DashboardPort { get; set; } = 8080;
+    /// <summary>Address the dashboard listens on. Loopback unless configured: it has no authentication of its own.</summary>
+    public string DashboardAddress { get; set; } = "127.0.0.1";
 
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
@@ -61,6 +66,9 @@ public static class ClusterSilo
                 silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             }
             silo.UseOrleansSweepRedis(options.Redis);
+            // Every silo collects the dashboard's statistics (its grains live on all of them); the page is served
+            // by the silos with a DashboardPort (ClusterSiloHost).
+            silo.AddDashboard();
             silo.AddOrleansSweep(
                 d =>
                 {

@@ -52,6 +52,7 @@ public static class TrialTrainer
         var epochs = new List<EpochMetrics>();
         var warnings = new List<string>();
         int? resumedFrom = null;
+        long? resumedFromStep = null;
         int resumeSteps = 0;
         double resumeLossSum = 0;
         string fingerprint = TrialFingerprint.Compute(trial);
@@ -67,6 +68,7 @@ public static class TrialTrainer
                 initialLoss = checkpoint.InitialLoss;
                 epochs.AddRange(checkpoint.Epochs.Select(e => new EpochMetrics(e.Epoch, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds)));
                 resumedFrom = checkpoint.EpochsDone;
+                resumedFromStep = checkpoint.Step;
                 (resumeSteps, resumeLossSum) = (checkpoint.PartialEpochSteps, checkpoint.PartialEpochLossSum);
             }
         }
@@ -74,7 +76,7 @@ public static class TrialTrainer
         TrialResult Result(TrialStatus status) => new()
         {
             TrialId = trial.TrialId, Status = status, Epochs = epochs.ToList(), Device = device.ToString(),
-            Seconds = clock.Elapsed.TotalSeconds, ResumedFromEpoch = resumedFrom, Warnings = warnings.ToList(),
+            Seconds = clock.Elapsed.TotalSeconds, ResumedFromEpoch = resumedFrom, ResumedFromStep = resumedFromStep, Warnings = warnings.ToList(),
         };
 
         for (int epoch = epochs.Count + 1; epoch <= trial.Training.Epochs; epoch++)

@@ -1,0 +1,45 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Dashboard;
+
+namespace OrleansSweep.Grains.Hosting;
+
+/// <summary>
+/// The process around one cluster silo (the silo host and `orleans-sweep silo`): the silo, and unless
+/// <see cref="ClusterSiloOptions.DashboardPort"/> is 0, the Orleans Dashboard's web server on
+/// <see cref="ClusterSiloOptions.DashboardAddress"/> (loopback by default). Stopping the host stops the silo gracefully:
+/// running trials checkpoint the step they are at and are handed back to the sweep.
+/// </summary>
+public static class ClusterSiloHost
+{
+    public static IHost Build(ClusterSiloOptions options, Action<ILoggingBuilder> configureLogging)
+    {
+        if (options.DashboardPort == 0)
+        {
+            var plain = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            configureLogging(plain.Logging);
+            plain.AddOrleansSweepClusterSilo(options);
+            return plain.Build();
+        }
+        if (!IPAddress.TryParse(options.DashboardAddress, out var dashboardAddress))
+            throw new ArgumentException($"{ClusterSiloOptions.Section}:DashboardAddress: '{options.DashboardAddress}' is not an IP address.");
+        if (options.DashboardPort is < 0 or > 65535)
+            throw new ArgumentException($"{ClusterSiloOptions.Section}:DashboardPort: {options.DashboardPort} is not a port (expected 1..65535, or 0 for none).");
+
+        // Only what the dashboard needs: Kestrel on one endpoint and routing; no ASP.NET defaults (URLs from the
+        // environment, appsettings of the working directory) that could open other ports.
+        var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        configureLogging(web.Logging);
+        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(dashboardAddress, options.DashboardPort));
+        web.Services.AddRouting();
+        web.AddOrleansSweepClusterSilo(options);
+        var app = web.Build();
+        app.UseRouting();
+        app.MapOrleansDashboard();
+        return app;
+    }
+}
