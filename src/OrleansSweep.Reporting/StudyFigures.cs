@@ -22,21 +22,22 @@ public static class StudyFigures
     public static IReadOnlyList<Figure> Build(SweepSpec spec, IReadOnlyList<ResultGrid> grids, IReadOnlyList<InterpolationResult> interpolations)
     {
         var figures = new List<Figure>();
+        var (eta, etaName) = spec.Training.LearningRateAxis;
         foreach (var grid in grids)
         {
             string bn = grid.BnMode.Replace(':', '-');
-            figures.Add(new Figure($"accuracy-vs-batch-{bn}", $"Test accuracy (median over seeds) vs batch size m, one line per base LR eta~; BN {grid.BnMode}.",
-                AccuracyLines(grid, byBatch: true)));
-            figures.Add(new Figure($"accuracy-vs-lr-{bn}", $"Test accuracy vs base LR eta~, one line per batch size (the stability view); BN {grid.BnMode}.",
-                AccuracyLines(grid, byBatch: false)));
+            figures.Add(new Figure($"accuracy-vs-batch-{bn}", $"Test accuracy (median over seeds) vs batch size m, one line per {eta}; BN {grid.BnMode}.",
+                AccuracyLines(grid, byBatch: true, eta, etaName)));
+            figures.Add(new Figure($"accuracy-vs-lr-{bn}", $"Test accuracy vs {eta}, one line per batch size (the stability view); BN {grid.BnMode}.",
+                AccuracyLines(grid, byBatch: false, eta, etaName)));
             figures.Add(new Figure($"stability-{bn}", $"Converged fraction of seeds per cell (1 = every seed converged, 0 = all diverged); BN {grid.BnMode}.",
-                StabilityHeatmap(grid)));
+                StabilityHeatmap(grid, etaName)));
         }
         if (grids.Count(g => g.BnMode.StartsWith("ghost:", StringComparison.Ordinal)) >= 1)
             figures.Add(new Figure("bn-batch-vs-sgd-batch", "Best test accuracy over base LRs for each BN batch (ghost size) x SGD batch size.", GhostHeatmap(grids)));
         foreach (string key in StudyFiles.SharpnessKeys(spec))
             figures.Add(new Figure($"sharpness-{key.Replace('@', '-')}", $"eps-sharpness {key} (median over seeds) at each batch size's best base LR.",
-                SharpnessVsBatch(grids, key)));
+                SharpnessVsBatch(grids, key, eta)));
         foreach (var line in interpolations)
             figures.Add(new Figure($"interpolation-{line.Name}", $"Loss and accuracy along alpha * x({line.LargeTrialId}) + (1 - alpha) * x({line.SmallTrialId}).",
                 Interpolation(line)));
@@ -52,7 +53,7 @@ public static class StudyFigures
         axis.TickGenerator = ticks;
     }
 
-    private static Plot AccuracyLines(ResultGrid grid, bool byBatch)
+    private static Plot AccuracyLines(ResultGrid grid, bool byBatch, string eta, string etaName)
     {
         var plot = new Plot();
         var lines = byBatch ? grid.BaseLearningRates.Count : grid.BatchSizes.Count;
@@ -71,7 +72,7 @@ public static class StudyFigures
             }
             if (xs.Count == 0) continue;
             var scatter = plot.Add.Scatter(xs.ToArray(), ys.ToArray());
-            scatter.LegendText = byBatch ? $"eta~ = {Pow2(grid.BaseLearningRates[line])}" : $"m = {grid.BatchSizes[line]}";
+            scatter.LegendText = byBatch ? $"{eta} = {Pow2(grid.BaseLearningRates[line])}" : $"m = {grid.BatchSizes[line]}";
             scatter.MarkerSize = 7;
             scatter.LineWidth = 2;
         }
@@ -82,7 +83,7 @@ public static class StudyFigures
         }
         if (byBatch) Log2Ticks(plot.Axes.Bottom, grid.BatchSizes.Select(b => (double)b), b => b.ToString(CultureInfo.InvariantCulture));
         else Log2Ticks(plot.Axes.Bottom, grid.BaseLearningRates, Pow2);
-        plot.XLabel(byBatch ? "batch size m (log2)" : "base learning rate eta~ = eta / m (log2)");
+        plot.XLabel(byBatch ? "batch size m (log2)" : $"{etaName} (log2)");
         plot.YLabel("test accuracy (%)");
         plot.Title($"BN {grid.BnMode}");
         plot.Axes.SetLimitsY(-3, 100);
@@ -91,7 +92,7 @@ public static class StudyFigures
     }
 
     /// <summary>Rows = batch sizes (top: smallest), columns = base LRs; each cell labelled with its status or fraction.</summary>
-    private static Plot StabilityHeatmap(ResultGrid grid)
+    private static Plot StabilityHeatmap(ResultGrid grid, string etaName)
     {
         int rows = grid.BatchSizes.Count, columns = grid.BaseLearningRates.Count;
         var values = new double[rows, columns];
@@ -101,7 +102,7 @@ public static class StudyFigures
             values[b, l] = grid[b, l].ConvergedFraction ?? double.NaN;
         AddLabelledHeatmap(plot, values, (b, l) => grid[b, l].ConvergedFraction is double f ? f.ToString("0.##", CultureInfo.InvariantCulture) : grid[b, l].Status,
             grid.BaseLearningRates.Select(Pow2).ToList(), grid.BatchSizes.Select(m => m.ToString(CultureInfo.InvariantCulture)).ToList(), 0, 1);
-        plot.XLabel("base learning rate eta~");
+        plot.XLabel(etaName);
         plot.YLabel("batch size m");
         plot.Title($"Stability, BN {grid.BnMode}");
         return plot;
@@ -156,7 +157,7 @@ public static class StudyFigures
         plot.Add.ColorBar(heatmap);
     }
 
-    private static Plot SharpnessVsBatch(IReadOnlyList<ResultGrid> grids, string key)
+    private static Plot SharpnessVsBatch(IReadOnlyList<ResultGrid> grids, string key, string eta)
     {
         var plot = new Plot();
         foreach (var grid in grids)
@@ -176,7 +177,7 @@ public static class StudyFigures
             scatter.LineWidth = 2;
         }
         Log2Ticks(plot.Axes.Bottom, grids[0].BatchSizes.Select(b => (double)b), b => b.ToString(CultureInfo.InvariantCulture));
-        plot.XLabel("batch size m (log2), at its best eta~");
+        plot.XLabel($"batch size m (log2), at its best {eta}");
         plot.YLabel($"sharpness {key}");
         plot.Title("eps-sharpness vs batch size");
         plot.Axes.Margins(0.08, 0.12);

@@ -99,7 +99,7 @@ public static class StudyReport
             </style></head><body>
             <h1>Sweep {{E(spec.Name)}}</h1>
             <p>{{E(spec.Model.Architecture)}} on {{E(spec.Dataset.Name)}} ({{spec.Dataset.TrainSubset?.ToString(CultureInfo.InvariantCulture) ?? "all"}} training images),
-            {{spec.Training.Epochs}} epochs for every batch size, eta = m &times; eta~, schedule {{E(spec.Training.Schedule)}}.
+            {{spec.Training.Epochs}} epochs for every batch size, {{(spec.Training.LearningRateScaling == "none" ? "the same eta for every batch size" : "eta = m &times; eta~")}}, schedule {{E(spec.Training.Schedule)}}.
             {{study.Trials.Count}} trials: {{count(TrialStatus.Completed)}} converged, {{count(TrialStatus.Diverged)}} diverged, {{count(TrialStatus.Failed)}} failed.
             Accuracy = median test accuracy of the final 5 epochs, then the median over seeds.</p>
             <p>Data: <a href="../{{StudyFiles.CsvFileName}}">{{StudyFiles.CsvFileName}}</a>, <a href="../{{StudyFiles.GridsCsvFileName}}">{{StudyFiles.GridsCsvFileName}}</a>,
@@ -107,7 +107,7 @@ public static class StudyReport
             """);
         foreach (var grid in grids)
         {
-            html.Append($"<h2>BN {E(grid.BnMode)}: test accuracy (%)</h2><table><tr><th>m \\ eta~</th>");
+            html.Append($"<h2>BN {E(grid.BnMode)}: test accuracy (%)</h2><table><tr><th>m \\ {spec.Training.LearningRateAxis.Symbol}</th>");
             foreach (double lr in grid.BaseLearningRates) html.Append($"<th>{E(LearningRateFormat.Format(lr))}</th>");
             html.Append("</tr>");
             for (int b = 0; b < grid.BatchSizes.Count; b++)

@@ -52,6 +52,15 @@ public class GridExpanderTests
     }
 
     [Fact]
+    public void Without_scaling_every_batch_size_trains_at_the_grids_learning_rate()
+    {
+        var spec = Spec();
+        var trials = GridExpander.Expand(spec with { Training = spec.Training with { LearningRateScaling = "none" } });
+        Assert.All(trials, t => Assert.Equal(t.BaseLearningRate, t.LearningRate));
+        Assert.NotEqual(TrialFingerprint.Compute(GridExpander.Expand(spec)[0]), TrialFingerprint.Compute(trials[0])); // never resumes the other's checkpoints
+    }
+
+    [Fact]
     public void Seeds_come_before_batch_and_lr_so_partial_sweeps_hold_whole_grids()
     {
         var trials = GridExpander.Expand(Spec());

@@ -95,6 +95,7 @@ public class SweepSpecLoaderTests
     [InlineData("\"epochs\": 2", "\"epochs\": 0", "training.epochs: 0")]
     [InlineData("\"epochs\": 2", "\"epochs\": 2, \"momentum\": 1", "training.momentum: 1")]
     [InlineData("\"epochs\": 2", "\"epochs\": 2, \"schedule\": \"cyclic\"", "training.schedule: unknown schedule 'cyclic'")]
+    [InlineData("\"epochs\": 2", "\"epochs\": 2, \"learningRateScaling\": \"sqrt\"", "training.learningRateScaling: unknown scaling 'sqrt'")]
     [InlineData("[0, 1]", "[0, -1]", "grid.seeds: -1")]
     public void Validation_names_the_field_and_what_was_expected(string find, string replace, string expected)
     {

@@ -42,6 +42,17 @@ public sealed record TrainingSpec
 {
     /// <summary>The same epoch budget for every batch size (Masters &amp; Luschi).</summary>
     public required int Epochs { get; init; }
+    /// <summary>
+    /// "linear" (default): the grid's learning rates are base LRs eta~ and a batch of m trains at eta = m * eta~
+    /// (Masters &amp; Luschi). "none": every batch size trains at the grid's value itself, eta = eta~ (Keskar et al.
+    /// compare small and large batches at the same optimiser settings).
+    /// </summary>
+    public string LearningRateScaling { get; init; } = "linear";
+
+    /// <summary>The learning-rate axis's symbol and name for tables and figures ("eta~", or "eta" without scaling).</summary>
+    public (string Symbol, string Name) LearningRateAxis => LearningRateScaling == "none"
+        ? ("eta", "learning rate eta (the same for every m)")
+        : ("eta~", "base learning rate eta~ = eta / m");
     public double WeightDecay { get; init; } = 1e-4;
     public double Momentum { get; init; }
     /// <summary>"step" (LR / 10 at 50% and 75% of the iterations, the papers' default), "constant" or "cosine".</summary>

@@ -21,8 +21,8 @@ public sealed record TrialSpec
     /// <summary>Set for the sweep's interpolation jobs: this "trial" trains nothing, it probes between two trials' final weights.</summary>
     public InterpolationJob? Interpolation { get; init; }
 
-    /// <summary>eta = m * eta~ (Masters &amp; Luschi's linear scaling).</summary>
-    public double LearningRate => BatchSize * BaseLearningRate;
+    /// <summary>eta = m * eta~ (Masters &amp; Luschi's linear scaling), or eta~ itself when the spec scales nothing.</summary>
+    public double LearningRate => Training.LearningRateScaling == "none" ? BaseLearningRate : BatchSize * BaseLearningRate;
 
     public BnMode ParsedBnMode => Specs.BnMode.Parse(BnMode);
 }
