@@ -43,11 +43,12 @@ public sealed record TrainingSpec
     /// <summary>The same epoch budget for every batch size (Masters &amp; Luschi).</summary>
     public required int Epochs { get; init; }
     /// <summary>
-    /// "linear" (default): the grid's learning rates are base LRs eta~ and a batch of m trains at eta = m * eta~
-    /// (Masters &amp; Luschi). "none": every batch size trains at the grid's value itself, eta = eta~ (Keskar et al.
-    /// compare small and large batches at the same optimiser settings).
+    /// "linear" (null means the same): the grid's learning rates are base LRs eta~ and a batch of m trains at
+    /// eta = m * eta~ (Masters &amp; Luschi). "none": every batch size trains at the grid's value itself, eta = eta~
+    /// (Keskar et al. compare small and large batches at the same optimiser settings). Null when unset, so specs and
+    /// trials written before this field existed keep their fingerprints (and their studies and checkpoints).
     /// </summary>
-    public string LearningRateScaling { get; init; } = "linear";
+    public string? LearningRateScaling { get; init; }
 
     /// <summary>The learning-rate axis's symbol and name for tables and figures ("eta~", or "eta" without scaling).</summary>
     public (string Symbol, string Name) LearningRateAxis => LearningRateScaling == "none"
