@@ -106,6 +106,13 @@ public sealed class ClusterCliTests : IAsyncLifetime
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.Ok, await Cli(["list", .. Cluster]));
         Assert.Contains("cluster-cli\tcompleted\t4/4", _output.ToString());
+
+        // The same name with other settings: the sweep grain refuses it, the user reads one line (exit 2).
+        _output.GetStringBuilder().Clear();
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("cluster-cli", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^4"], epochs: 2));
+        Assert.Equal(ExitCodes.UserError, await Cli(["submit", spec, .. Cluster]));
+        Assert.Contains("sweep 'cluster-cli': already exists with a different spec", Normalized(_output.ToString()));
+        Assert.DoesNotContain("internal error", _output.ToString());
     }
 
     [Fact]
@@ -175,6 +182,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
             });
         }
     }
+
+    private static string Normalized(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
 
     private string SiloPortOf(Process silo) =>
         System.Text.RegularExpressions.Regex.Match(SiloOutput(silo), @"Silo 127\.0\.0\.1:(\d+)").Groups[1].Value is { Length: > 0 } port

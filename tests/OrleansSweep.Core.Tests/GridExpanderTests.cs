@@ -61,6 +61,19 @@ public class GridExpanderTests
     }
 
     [Fact]
+    public void Computed_properties_stay_out_of_the_canonical_json_that_fingerprints_specs_and_trials()
+    {
+        // A getter-only property would enter the canonical form and change every fingerprint: existing studies would
+        // then refuse to resume and their checkpoints would be ignored.
+        Type[] types = [typeof(SweepSpec), typeof(DatasetSpec), typeof(ModelSpec), typeof(TrainingSpec), typeof(GridSpec),
+            typeof(ExecutionSpec), typeof(AnalysisSpec), typeof(TrialSpec)];
+        var computed = types.SelectMany(t => t.GetProperties().Where(p => p.SetMethod is null
+                && p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonIgnoreAttribute), true).Length == 0)
+            .Select(p => $"{t.Name}.{p.Name}"));
+        Assert.Equal(["TrialSpec.LearningRate", "TrialSpec.ParsedBnMode"], computed.Order());
+    }
+
+    [Fact]
     public void A_spec_that_does_not_set_the_scaling_keeps_the_canonical_form_and_fingerprint_it_had_before_the_field_existed()
     {
         Assert.DoesNotContain("learningRateScaling", SweepSpecLoader.ToJson(Spec()));

@@ -53,7 +53,7 @@ public class SweepGrainTests(SweepClusterFixture fixture) : IClassFixture<SweepC
         Assert.Equal(first.Results.Values.Single().Seconds, again.Results.Values.Single().Seconds); // not rerun
 
         var different = spec with { Training = spec.Training with { Epochs = 2 } };
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Client.StartAsync(different));
+        var error = await Assert.ThrowsAsync<SpecRejectedException>(() => fixture.Client.StartAsync(different));
         Assert.Contains("already exists with a different spec", error.Message);
     }
 

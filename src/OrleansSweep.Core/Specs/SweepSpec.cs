@@ -51,6 +51,7 @@ public sealed record TrainingSpec
     public string? LearningRateScaling { get; init; }
 
     /// <summary>The learning-rate axis's symbol and name for tables and figures ("eta~", or "eta" without scaling).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public (string Symbol, string Name) LearningRateAxis => LearningRateScaling == "none"
         ? ("eta", "learning rate eta (the same for every m)")
         : ("eta~", "base learning rate eta~ = eta / m");

@@ -93,15 +93,17 @@ public sealed class SweepGrain(
     public async Task<SweepSnapshot> Start(SweepSpec spec)
     {
         var errors = SpecValidator.Validate(spec);
-        if (errors.Count > 0) throw new SpecException($"sweep '{spec.Name}'", errors);
+        if (errors.Count > 0) throw new SpecRejectedException(new SpecException($"sweep '{spec.Name}'", errors).Message);
         if (spec.Name != this.GetPrimaryKeyString())
             throw new ArgumentException($"spec name '{spec.Name}' does not match sweep '{this.GetPrimaryKeyString()}'.");
         string fingerprint = SpecFingerprint.Compute(spec);
         if (S.Spec is not null)
         {
-            if (S.SpecFingerprint != fingerprint)
-                throw new ArgumentException(
-                    $"sweep '{spec.Name}' already exists with a different spec; choose another name (or delete its study) to run this one.");
+            // The stored fingerprint was computed by the version that started the sweep; the stored spec, fingerprinted
+            // again by this version, tells a real difference from a change in the canonical form between versions.
+            if (S.SpecFingerprint != fingerprint && SpecFingerprint.Compute(S.Spec) != fingerprint)
+                throw new SpecRejectedException(
+                    $"sweep '{spec.Name}': already exists with a different spec; choose another name (or delete its study) to run this one.");
             if (S.State is SweepState.Cancelled or SweepState.Paused) await ResumeStoppedAsync();
             return Snapshot();
         }
