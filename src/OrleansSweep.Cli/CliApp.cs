@@ -131,9 +131,20 @@ public static class CliApp
             return Task.FromResult(ExitCodes.Ok);
         }));
 
+        var verifyJsonOption = new Option<bool>("--json") { Description = "The findings as JSON" };
+        var verify = new Command("verify", "Check the papers' findings against a study's results (computed from its files): small batches best " +
+                                           "without BN, the stable LR range narrowing with the batch, the best ghost-BN size, large-batch sharpness " +
+                                           "and generalisation. Exit 0: every applicable finding holds; 4: some do not; 2: nothing applies.\n\n" +
+                                           "Example: orleans-sweep verify docs/results/keskar")
+        {
+            studyArgument, verifyJsonOption,
+        };
+        verify.SetAction((parse, _) => Guard(console, () =>
+            Task.FromResult(VerifyCommand.Execute(console, parse.GetValue(studyArgument)!, parse.GetValue(verifyJsonOption)))));
+
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
-            run, resume, train, validate, report, export,
+            run, resume, train, validate, report, export, verify,
         };
         foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
         var parseResult = root.Parse(args);

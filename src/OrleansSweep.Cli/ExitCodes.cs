@@ -9,6 +9,8 @@ public static class ExitCodes
     public const int UserError = 2;
     /// <summary>The sweep ran, but some trials failed (diverged trials are results, not failures).</summary>
     public const int TrialsFailed = 3;
+    /// <summary>verify: some of the papers' findings do not hold in the study's results.</summary>
+    public const int FindingsNotReproduced = 4;
     /// <summary>The cluster cannot be reached (sysexits' EX_UNAVAILABLE).</summary>
     public const int Unavailable = 69;
     /// <summary>Interrupted (Ctrl-C): results so far are written.</summary>

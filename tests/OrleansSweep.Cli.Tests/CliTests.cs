@@ -283,4 +283,42 @@ public sealed class CliTests : IDisposable
     {
         Assert.NotEqual(0, await Run("frobnicate"));
     }
+
+    [Fact]
+    public async Task Verify_computes_the_findings_from_a_studys_files_and_says_which_hold()
+    {
+        var spec = OrleansSweep.Core.Specs.SweepSpecLoader.Parse("""
+            { "name": "verify", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" }, "training": { "epochs": 1 },
+              "grid": { "batchSizes": [8, 64, 512], "baseLearningRates": ["2^-10", "2^-8", "2^-6"], "bnModes": ["none"] } }
+            """);
+        var trials = OrleansSweep.Core.Trials.GridExpander.Expand(spec);
+        // Stable LRs 3 / 2 / 1 as the batch grows; the best cell at m = 8 ... or at m = 512 in the second study.
+        TrialResult Result(OrleansSweep.Core.Trials.TrialSpec t, int bestBatch) =>
+            spec.Grid.BaseLearningRates.ToList().IndexOf(t.BaseLearningRate) >= 3 - spec.Grid.BatchSizes.ToList().IndexOf(t.BatchSize)
+                ? new TrialResult { TrialId = t.TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }
+                : SampleResults.Completed(t.TrialId, t.BatchSize == bestBatch ? 0.85 : 0.8);
+        string good = _work.Combine("verify-good"), bad = _work.Combine("verify-bad"), partial = _work.Combine("verify-partial");
+        StudyFiles.Write(good, new StudyResults(spec, trials, trials.ToDictionary(t => t.TrialId, t => Result(t, 8))));
+        StudyFiles.Write(bad, new StudyResults(spec, trials, trials.ToDictionary(t => t.TrialId, t => Result(t, 512))));
+        StudyFiles.Write(partial, new StudyResults(spec, trials, trials.Skip(1).ToDictionary(t => t.TrialId, t => Result(t, 8))));
+
+        Assert.Equal(ExitCodes.Ok, await Run("verify", good, "--json"));
+        using (var json = System.Text.Json.JsonDocument.Parse(_output.ToString()))
+        {
+            var verdicts = json.RootElement.GetProperty("findings").EnumerateArray()
+                .ToDictionary(f => f.GetProperty("id").GetString()!, f => f.GetProperty("verdict").GetString());
+            Assert.Equal("holds", verdicts["small-batches-best-without-bn"]);
+            Assert.Equal("holds", verdicts["stable-range-narrows[none]"]);
+            Assert.Equal("not-applicable", verdicts["large-batch-sharper"]);
+        }
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.FindingsNotReproduced, await Run("verify", bad));
+        Assert.Contains("does not hold small-batches-best-without-bn", Normalized());
+        Assert.Contains("best 85.0% at m = 512", Normalized());
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.UserError, await Run("verify", partial));
+        Assert.Contains("the study is not finished (1 of 9 trials have no result)", Normalized());
+    }
 }

@@ -1,0 +1,117 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Trials;
+
+namespace OrleansSweep.Core.Tests;
+
+public class PaperFindingsTests
+{
+    private static SweepSpec Spec(string grid, string analysis = "") =>
+        SweepSpecLoader.Parse($$"""
+            { "name": "f", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" },
+              "training": { "epochs": 1 }, "grid": {{grid}} {{analysis}} }
+            """);
+
+    private static TrialResult Converged(TrialSpec t, double accuracy, TrialAnalysis? analysis = null) => new()
+    {
+        TrialId = t.TrialId, Status = TrialStatus.Completed, FinalTestAccuracy = accuracy, FinalTestLoss = 1 - accuracy, Analysis = analysis,
+    };
+
+    private static TrialResult Diverged(TrialSpec t) => new() { TrialId = t.TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 };
+
+    private static Finding Get(SweepSpec spec, Dictionary<string, TrialResult> results, string id) =>
+        PaperFindings.Check(spec, results).Single(f => f.Id == id);
+
+    /// <summary>A Masters &amp; Luschi style no-BN grid: stable LRs shrink from 4 (m = 8) to 1 (m = 512).</summary>
+    private static (SweepSpec, Dictionary<string, TrialResult>) NoBnGrid(int bestBatch)
+    {
+        var spec = Spec("""{ "batchSizes": [8, 32, 128, 512], "baseLearningRates": ["2^-12", "2^-10", "2^-8", "2^-6"], "bnModes": ["none"] }""");
+        int[] stableCount = [4, 3, 2, 1];
+        var results = new Dictionary<string, TrialResult>();
+        foreach (var t in GridExpander.Expand(spec))
+        {
+            int b = spec.Grid.BatchSizes.ToList().IndexOf(t.BatchSize), l = spec.Grid.BaseLearningRates.ToList().IndexOf(t.BaseLearningRate);
+            results[t.TrialId] = l < stableCount[b] ? Converged(t, t.BatchSize == bestBatch ? 0.85 : 0.80 - 0.01 * l) : Diverged(t);
+        }
+        return (spec, results);
+    }
+
+    [Fact]
+    public void Small_batch_best_and_a_narrowing_stable_range_are_computed_from_the_grid()
+    {
+        var (spec, results) = NoBnGrid(bestBatch: 8);
+        var best = Get(spec, results, "small-batches-best-without-bn");
+        Assert.Equal(FindingVerdict.Holds, best.Verdict);
+        Assert.Contains("best 85.0% at m = 8", best.Measured);
+
+        var range = Get(spec, results, "stable-range-narrows[none]");
+        Assert.Equal(FindingVerdict.Holds, range.Verdict);
+        Assert.Contains("8: 4 (2^-12..2^-6), 32: 3 (2^-12..2^-8), 128: 2 (2^-12..2^-10), 512: 1 (2^-12..2^-12)", range.Measured);
+    }
+
+    [Fact]
+    public void A_large_batch_winning_or_a_widening_range_is_reported_as_not_holding()
+    {
+        var (spec, results) = NoBnGrid(bestBatch: 128);
+        Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "small-batches-best-without-bn").Verdict);
+
+        // m = 128 becomes stable at every LR: the range widens on the way, so the finding does not hold.
+        foreach (var t in GridExpander.Expand(spec).Where(t => t.BatchSize == 128)) results[t.TrialId] = Converged(t, 0.8);
+        Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "stable-range-narrows[none]").Verdict);
+    }
+
+    [Fact]
+    public void The_best_ghost_bn_size_is_found_per_sgd_batch()
+    {
+        var spec = Spec("""{ "batchSizes": [128, 512], "baseLearningRates": ["2^-9", "2^-7"], "bnModes": ["ghost:2", "ghost:8", "ghost:32", "batch"] }""");
+        var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, t.BnMode switch
+        {
+            "ghost:8" => t.BatchSize == 128 ? 0.86 : 0.84,
+            "ghost:32" => 0.83,
+            _ => 0.80,
+        } - (t.BaseLearningRate > 0.005 ? 0.01 : 0)));
+        var finding = Get(spec, results, "best-ghost-bn-size");
+        Assert.Equal(FindingVerdict.Holds, finding.Verdict);
+        Assert.Contains("m = 128: best BN batch 8 (86.0%; 2: 80.0%, 8: 86.0%, 32: 83.0%, 128: 80.0%)", finding.Measured);
+        Assert.Contains("m = 512: best BN batch 8 (84.0%", finding.Measured);
+
+        results[GridExpander.TrialIdFor(512, Math.Pow(2, -9), BnMode.Parse("ghost:32"), 0)] = Converged(GridExpander.Expand(spec)[0], 0.9) with
+        {
+            TrialId = GridExpander.TrialIdFor(512, Math.Pow(2, -9), BnMode.Parse("ghost:32"), 0),
+        };
+        Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "best-ghost-bn-size").Verdict);
+    }
+
+    [Fact]
+    public void Large_batch_sharpness_ratio_uses_medians_over_seeds_and_the_full_space_at_the_largest_eps()
+    {
+        var spec = Spec("""{ "batchSizes": [256, 1000], "baseLearningRates": [0.125], "bnModes": ["none"], "seeds": [0, 1, 2] }""",
+            """, "analysis": { "sharpness": { "epsilons": [1e-3, 5e-4], "spaces": ["full"] } }""");
+        TrialAnalysis Sharp(double phi) => new()
+        {
+            Sharpness = [new("full", 1e-3, phi, 0.1, 0.2, 10, 11, 1), new("full", 5e-4, phi / 4, 0.1, 0.2, 10, 11, 1)],
+        };
+        // Medians: SB 2, LB 25 (one LB seed is an outlier at 1).
+        double[] sb = [1, 2, 3], lb = [25, 1, 30];
+        var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
+            ? Converged(t, 0.82, Sharp(sb[t.Seed])) : Converged(t, 0.78, Sharp(lb[t.Seed])));
+
+        var sharper = Get(spec, results, "large-batch-sharper");
+        Assert.Equal(FindingVerdict.Holds, sharper.Verdict);
+        Assert.Contains("full@0.001: 25 / 2 = 12.5x", sharper.Measured);
+        Assert.Equal(FindingVerdict.Holds, Get(spec, results, "large-batch-generalises-worse").Verdict);
+
+        lb[0] = 10; // median 10: only 5x
+        results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
+            ? Converged(t, 0.82, Sharp(sb[t.Seed])) : Converged(t, 0.78, Sharp(lb[t.Seed])));
+        Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "large-batch-sharper").Verdict);
+    }
+
+    [Fact]
+    public void Findings_a_study_cannot_speak_to_are_not_applicable_rather_than_passed()
+    {
+        var spec = Spec("""{ "batchSizes": [16, 64], "baseLearningRates": ["2^-8"], "bnModes": ["batch"] }""");
+        var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, 0.8));
+        Assert.All(PaperFindings.Check(spec, results), f => Assert.Equal(FindingVerdict.NotApplicable, f.Verdict));
+    }
+}
