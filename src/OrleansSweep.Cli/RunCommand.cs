@@ -18,7 +18,7 @@ public sealed class RunCommand(IAnsiConsole console)
     public async Task<int> ExecuteAsync(Settings settings, CancellationToken cancellation)
     {
         var spec = SweepSpecLoader.LoadFile(settings.SpecPath);
-        DatasetCatalog.EnsureAvailable(spec.Dataset);
+        DatasetCatalog.Preflight(spec);
         string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name), spec);
         var trials = GridExpander.Expand(spec);
 

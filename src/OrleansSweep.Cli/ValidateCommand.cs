@@ -25,7 +25,7 @@ public sealed class ValidateCommand(IAnsiConsole console)
         try
         {
             spec = SweepSpecLoader.LoadFile(specPath);
-            DatasetCatalog.EnsureAvailable(spec.Dataset);
+            DatasetCatalog.Preflight(spec);
         }
         catch (SpecException e) { problems.AddRange(e.Errors); }
         catch (DatasetException e) { problems.Add(e.Message); }

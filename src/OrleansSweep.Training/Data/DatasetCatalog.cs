@@ -18,6 +18,21 @@ public static class DatasetCatalog
     /// <summary>Throws a <see cref="DatasetException"/> saying how to get the data when the files are not there.</summary>
     public static void EnsureAvailable(DatasetSpec spec) => _ = ResolveFiles(spec);
 
+    /// <summary>
+    /// Before a sweep starts: reads and checks the data as its trials will (format, truncation, counts; the
+    /// <see cref="DatasetException"/> names the file) and that every batch size fits the training set. Loaded data
+    /// stays cached for the trials of this process.
+    /// </summary>
+    public static DatasetPair Preflight(SweepSpec sweep)
+    {
+        var data = Load(sweep.Dataset);
+        int largest = sweep.Grid.BatchSizes.Max();
+        if (largest > data.Train.Count)
+            throw new DatasetException($"grid.batchSizes: batch size {largest} is larger than the training set ({data.Train.Count} images" +
+                                       (sweep.Dataset.TrainSubset is null ? ")." : ", dataset.trainSubset)."));
+        return data;
+    }
+
     public static DatasetPair Load(DatasetSpec spec)
     {
         var files = ResolveFiles(spec);

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Copies a finished study's shareable files into docs/results/<name>/ (spec, per-trial results, per-cell grids,
+# interpolations, the report with its figures; not state.db or checkpoints), rewrites the report from those files,
+# and records `verify`'s verdicts beside them (verify.txt for people, verify.json for scripts).
+#   docs/results/publish.sh /path/to/studies/keskar
+set -euo pipefail
+study=${1:?usage: docs/results/publish.sh STUDY_DIR}
+cd "$(dirname "$0")/../.."
+name=$(basename "$study")
+dest=docs/results/$name
+cli=(dotnet run -c Release --project src/OrleansSweep.Cli --)
+rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
+for f in spec.json results.json results.csv grids.json grids.csv interpolations.json interpolations.csv; do
+  [ -f "$study/$f" ] && cp "$study/$f" "$dest.tmp/"
+done
+"${cli[@]}" report "$dest.tmp" >/dev/null
+set +e
+"${cli[@]}" verify "$dest.tmp" > "$dest.tmp/verify.txt"; rc=$?
+"${cli[@]}" verify "$dest.tmp" --json > "$dest.tmp/verify.json"
+set -e
+[ "$rc" -eq 2 ] && { echo "verify could not judge $study (exit 2):"; cat "$dest.tmp/verify.txt"; rm -rf "$dest.tmp"; exit 2; }
+rm -rf "$dest" && mv "$dest.tmp" "$dest"
+echo "published $dest (verify exit $rc)"
