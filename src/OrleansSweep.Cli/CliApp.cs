@@ -171,7 +171,7 @@ public static class CliApp
         {
             return await action();
         }
-        catch (Exception e) when (e is SpecException or Abstractions.SpecRejectedException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
+        catch (Exception e) when (e is SpecException or Abstractions.SpecRejectedException or Abstractions.TlsConfigurationException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
                                        or Reporting.StudyReadException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");

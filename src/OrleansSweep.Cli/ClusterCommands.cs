@@ -22,9 +22,13 @@ public static class ClusterCommands
         var sweep = new Argument<string>("sweep") { Description = "Sweep name (the spec's \"name\")" };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
         var plain = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
-        ClusterConnection.Settings Connection(ParseResult p) => new(p.GetValue(redis)!, p.GetValue(clusterId)!, p.GetValue(serviceId)!);
+        var tlsCertificate = new Option<string?>("--tls-certificate")
+        {
+            Description = $"PKCS#12 file of the cluster's TLS certificate: mutual TLS between silos and clients (password in {Abstractions.ClusterTls.PasswordVariable})",
+        };
+        ClusterConnection.Settings Connection(ParseResult p) => new(p.GetValue(redis)!, p.GetValue(clusterId)!, p.GetValue(serviceId)!, p.GetValue(tlsCertificate));
 
-        Command WithCluster(Command command) { command.Add(redis); command.Add(clusterId); command.Add(serviceId); return command; }
+        Command WithCluster(Command command) { command.Add(redis); command.Add(clusterId); command.Add(serviceId); command.Add(tlsCertificate); return command; }
 
         var spec = new Argument<string>("spec") { Description = "Sweep spec (JSON)" };
         var submit = WithCluster(new Command("submit", "Submit a sweep to a running cluster (idempotent for the same spec).\n\n" +
@@ -128,6 +132,7 @@ public static class ClusterCommands
                 ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
                 DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
+                TlsCertificate = p.GetValue(tlsCertificate),
             };
             if (!System.Net.IPAddress.TryParse(options.Address, out _))
                 throw new UsageException($"--address: '{options.Address}' is not an IP address.");
@@ -141,7 +146,8 @@ public static class ClusterCommands
                 .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information));
             await host.StartAsync(token);
             string dashboard = options.DashboardPort == 0 ? "" : $" Dashboard: http://{options.DashboardAddress}:{options.DashboardPort}/.";
-            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}.{dashboard} Ctrl-C stops it.");
+            string tls = options.TlsCertificate is null ? "" : " Connections: mutual TLS.";
+            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}.{dashboard}{tls} Ctrl-C stops it.");
             try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
             await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back
             return ExitCodes.Ok;

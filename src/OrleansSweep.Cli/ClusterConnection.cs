@@ -20,16 +20,19 @@ public sealed class ClusterConnection : IAsyncDisposable
 
     public SweepClient Client => new(_host.Services.GetRequiredService<IClusterClient>());
 
-    public sealed record Settings(string Redis, string ClusterId, string ServiceId);
+    /// <param name="TlsCertificate">PKCS#12 file of the cluster's TLS certificate (null: plain TCP); see <see cref="ClusterTls"/>.</param>
+    public sealed record Settings(string Redis, string ClusterId, string ServiceId, string? TlsCertificate = null);
 
     public static async Task<ClusterConnection> ConnectAsync(Settings settings, CancellationToken cancellation)
     {
+        var tls = settings.TlsCertificate is { } path ? ClusterTls.Load(path) : null;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
             client.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
             client.UseRedisClustering(settings.Redis);
+            if (tls is not null) client.UseTls(tls, o => ClusterTls.Configure(o, tls));
             client.Services.AddSerializer(s => s.AddOrleansSweepSerializers());
         });
         var host = builder.Build();
@@ -45,7 +48,8 @@ public sealed class ClusterConnection : IAsyncDisposable
             host.Dispose();
             throw new ClusterUnavailableException(
                 $"cannot reach cluster '{settings.ClusterId}' through Redis at {settings.Redis}: {e.GetBaseException().Message} " +
-                "(is Redis running, and at least one silo? `orleans-sweep silo` starts one).");
+                "(is Redis running, and at least one silo? `orleans-sweep silo` starts one" +
+                (tls is null ? "; a cluster using TLS needs --tls-certificate)." : "; does the cluster use this TLS certificate?)."));
         }
     }
 

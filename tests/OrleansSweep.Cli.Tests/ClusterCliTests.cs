@@ -12,66 +12,28 @@ namespace OrleansSweep.Cli.Tests;
 /// </summary>
 public sealed class ClusterCliTests : IAsyncLifetime
 {
-    private static readonly string Redis = Environment.GetEnvironmentVariable("ORLEANS_SWEEP_TEST_REDIS") ?? "127.0.0.1:6379";
     private readonly TemporaryDirectory _work = new("orleans-sweep-cluster-cli");
     private readonly string _clusterId = $"cli-test-{Guid.NewGuid():N}";
-    private readonly List<Process> _silos = [];
+    private readonly SiloProcesses _silos;
     private readonly StringWriter _output = new();
     private readonly int _coordinatorPort = LoopbackPorts.Free();
     private readonly int _dashboardPort = LoopbackPorts.Free();
 
-    private string[] Cluster => ["--redis", Redis, "--cluster-id", _clusterId, "--service-id", _clusterId];
+    public ClusterCliTests() => _silos = new SiloProcesses(_clusterId, _work.Combine("artifacts"));
+
+    private static string Redis => SiloProcesses.Redis;
+    private string[] Cluster => _silos.Cluster;
 
     public async Task InitializeAsync()
     {
-        _silos.Add(StartSilo(_coordinatorPort, "--coordinator-only"));
-        _silos.Add(StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1", "--dashboard-port", _dashboardPort.ToString()));
-        foreach (var silo in _silos) await JoinedAsync(silo);
-    }
-
-    /// <summary>A silo says so once it has joined; fail fast with its output if it cannot.</summary>
-    private async Task JoinedAsync(Process silo)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!SiloOutput(silo).Contains("joined cluster"))
-        {
-            if (silo.HasExited || DateTime.UtcNow > deadline)
-                throw new InvalidOperationException($"silo did not start: {SiloOutput(silo)}");
-            await Task.Delay(100);
-        }
-    }
-
-    private readonly Dictionary<Process, System.Text.StringBuilder> _siloOutput = new();
-
-    private string SiloOutput(Process silo) { lock (_siloOutput) return _siloOutput[silo].ToString(); }
-
-    private Process StartSilo(int siloPort, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"));
-        foreach (string a in (string[])["silo", .. Cluster, "--silo-port", siloPort.ToString(),
-                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", _work.Combine("artifacts"),
-                     .. args.Contains("--dashboard-port") ? args : [.. args, "--dashboard-port", "0"]])
-            start.ArgumentList.Add(a);
-        var process = new Process { StartInfo = start };
-        var output = new System.Text.StringBuilder();
-        lock (_siloOutput) _siloOutput[process] = output;
-        process.OutputDataReceived += (_, e) => { lock (_siloOutput) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (_siloOutput) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
+        _silos.Start(_coordinatorPort, "--coordinator-only");
+        _silos.Start(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1", "--dashboard-port", _dashboardPort.ToString());
+        foreach (var silo in _silos.All) await _silos.JoinedAsync(silo);
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var silo in _silos)
-        {
-            if (!silo.HasExited) silo.Kill(entireProcessTree: true);
-            await silo.WaitForExitAsync();
-            silo.Dispose();
-        }
+        await _silos.DisposeAsync();
         _work.Dispose();
     }
 
@@ -157,15 +119,14 @@ public sealed class ClusterCliTests : IAsyncLifetime
                 await Task.Delay(100);
             }
         }
-        var stopping = _silos[1];
-        var takeover = StartSilo(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1");
-        _silos.Add(takeover);
-        await JoinedAsync(takeover);
+        var stopping = _silos.All[1];
+        var takeover = _silos.Start(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1");
+        await _silos.JoinedAsync(takeover);
 
         using (var kill = Process.Start("kill", ["-TERM", stopping.Id.ToString()])) await kill.WaitForExitAsync();
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await stopping.WaitForExitAsync(limit.Token);
         Assert.Equal(0, stopping.ExitCode);
-        Assert.DoesNotContain("Exception", SiloOutput(stopping));
+        Assert.DoesNotContain("Exception", _silos.Output(stopping));
 
         Assert.Equal(ExitCodes.Ok, await Cli(["watch", "graceful", .. Cluster]));
         await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))
@@ -177,15 +138,11 @@ public sealed class ClusterCliTests : IAsyncLifetime
                 Assert.Equal(TrialStatus.Completed, r.Status);
                 Assert.Equal(4, r.Epochs.Count);
                 // Finished by the silo that took over, from the stopped silo's checkpoint: at least one epoch kept.
-                Assert.EndsWith(SiloPortOf(takeover), r.Silo);
+                Assert.EndsWith(_silos.PortOf(takeover), r.Silo);
                 Assert.True(r.ResumedFromEpoch >= 1 && r.ResumedFromStep >= 128, $"{r.TrialId}: resumed from epoch {r.ResumedFromEpoch}, step {r.ResumedFromStep}");
             });
         }
     }
 
     private static string Normalized(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
-
-    private string SiloPortOf(Process silo) =>
-        System.Text.RegularExpressions.Regex.Match(SiloOutput(silo), @"Silo 127\.0\.0\.1:(\d+)").Groups[1].Value is { Length: > 0 } port
-            ? ":" + port : throw new InvalidOperationException(SiloOutput(silo));
 }

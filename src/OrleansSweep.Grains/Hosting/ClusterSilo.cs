@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using OrleansSweep.Abstractions;
 using OrleansSweep.Grains.Devices;
 
 namespace OrleansSweep.Grains.Hosting;
@@ -37,6 +38,11 @@ public sealed class ClusterSiloOptions
     public int DashboardPort { get; set; } = 8080;
     /// <summary>Address the dashboard listens on. Loopback unless configured: it has no authentication of its own.</summary>
     public string DashboardAddress { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// PKCS#12 file of the cluster's TLS certificate: when set, silo-to-silo and client connections use mutual TLS
+    /// (<see cref="ClusterTls"/>); its password comes from ORLEANS_SWEEP_TLS_PASSWORD. Null: plain TCP.
+    /// </summary>
+    public string? TlsCertificate { get; set; }
 
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
@@ -53,6 +59,7 @@ public static class ClusterSilo
     {
         if (!IPAddress.TryParse(options.Address, out var address))
             throw new ArgumentException($"{ClusterSiloOptions.Section}:Address: '{options.Address}' is not an IP address.");
+        var tls = options.TlsCertificate is { } certificatePath ? ClusterTls.Load(certificatePath) : null;
         builder.UseOrleans(silo =>
         {
             if (options.Kubernetes)
@@ -65,6 +72,7 @@ public static class ClusterSilo
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = options.ClusterId; o.ServiceId = options.ServiceId; });
                 silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             }
+            if (tls is not null) silo.UseTls(tls, o => ClusterTls.Configure(o, tls));
             silo.UseOrleansSweepRedis(options.Redis);
             // Every silo collects the dashboard's statistics (its grains live on all of them); the page is served
             // by the silos with a DashboardPort (ClusterSiloHost).
