@@ -121,7 +121,12 @@ public static class ClusterCommands
         var artifacts = new Option<string>("--artifacts") { Description = "Checkpoint directory every silo reaches", DefaultValueFactory = _ => "artifacts" };
         var dashboardPort = new Option<int>("--dashboard-port") { Description = "Port of the Orleans Dashboard on this silo; 0: none", DefaultValueFactory = _ => 8080 };
         var dashboardAddress = new Option<string>("--dashboard-address") { Description = "Address the dashboard listens on (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
-        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress })
+        var dataRoot = new Option<string[]>("--data-root")
+        {
+            Description = "Directory submitted specs may read datasets from (repeatable); others are refused",
+            DefaultValueFactory = _ => ["/usr/share/datasets"], AllowMultipleArgumentsPerToken = true,
+        };
+        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress, dataRoot })
             silo.Add(option);
         silo.SetAction((p, token) => guard(async () =>
         {
@@ -132,7 +137,7 @@ public static class ClusterCommands
                 ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
                 DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
-                TlsCertificate = p.GetValue(tlsCertificate),
+                TlsCertificate = p.GetValue(tlsCertificate), DataRoots = p.GetValue(dataRoot)!,
             };
             if (!System.Net.IPAddress.TryParse(options.Address, out _))
                 throw new UsageException($"--address: '{options.Address}' is not an IP address.");

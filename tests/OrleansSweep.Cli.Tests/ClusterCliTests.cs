@@ -19,7 +19,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
     private readonly int _coordinatorPort = LoopbackPorts.Free();
     private readonly int _dashboardPort = LoopbackPorts.Free();
 
-    public ClusterCliTests() => _silos = new SiloProcesses(_clusterId, _work.Combine("artifacts"));
+    public ClusterCliTests() => _silos = new SiloProcesses(_clusterId, _work.Combine("artifacts"), _work.Path);
 
     private static string Redis => SiloProcesses.Redis;
     private string[] Cluster => _silos.Cluster;
@@ -78,10 +78,21 @@ public sealed class ClusterCliTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_unknown_sweep_is_a_clear_error()
+    public async Task An_unknown_sweep_and_a_spec_reading_outside_the_data_roots_are_clear_errors()
     {
         Assert.Equal(ExitCodes.UserError, await Cli(["status", "nope", .. Cluster]));
         Assert.Contains("no sweep named 'nope' on this cluster", _output.ToString());
+
+        // The silos read datasets only under their data roots (here the test's directory): a spec naming /etc, or
+        // escaping with "..", is refused by the sweep grain before anything runs.
+        foreach (string outside in (string[])["/etc", _work.Combine("..", "elsewhere")])
+        {
+            _output.GetStringBuilder().Clear();
+            string spec = _work.Combine($"outside-{Guid.NewGuid():N}.json");
+            File.WriteAllText(spec, SyntheticFashion.SpecJson("outside", outside, epochs: 1));
+            Assert.Equal(ExitCodes.UserError, await Cli(["submit", spec, .. Cluster]));
+            Assert.Contains($"dataset.path: '{outside}' is outside the directories this cluster reads datasets from", Normalized(_output.ToString()));
+        }
     }
 
     [Fact]

@@ -6,9 +6,9 @@ namespace OrleansSweep.Cli.Tests;
 
 /// <summary>
 /// Real `orleans-sweep silo` processes of one test cluster on loopback (Redis from .ci/run, or ORLEANS_SWEEP_TEST_REDIS):
-/// started with free ports, their output captured, killed with the test.
+/// started with free ports, their output captured, killed with the test. Specs may read datasets under <paramref name="dataRoot"/>.
 /// </summary>
-public sealed class SiloProcesses(string clusterId, string artifacts, IReadOnlyDictionary<string, string>? environment = null) : IAsyncDisposable
+public sealed class SiloProcesses(string clusterId, string artifacts, string dataRoot, IReadOnlyDictionary<string, string>? environment = null) : IAsyncDisposable
 {
     public static readonly string Redis = Environment.GetEnvironmentVariable("ORLEANS_SWEEP_TEST_REDIS") ?? "127.0.0.1:6379";
 
@@ -27,7 +27,7 @@ public sealed class SiloProcesses(string clusterId, string artifacts, IReadOnlyD
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"));
         foreach (string a in (string[])["silo", .. Cluster, "--silo-port", siloPort.ToString(),
-                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", artifacts,
+                     "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", artifacts, "--data-root", dataRoot,
                      .. args.Contains("--dashboard-port") ? args : [.. args, "--dashboard-port", "0"]])
             start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };

@@ -26,7 +26,7 @@ public sealed class TlsClusterTests : IAsyncLifetime
         WriteSelfSigned(_certificate, "CN=orleans-sweep-test-cluster");
         // The client half of this test runs in this process and reads the password as a real client would.
         Environment.SetEnvironmentVariable(ClusterTls.PasswordVariable, Password);
-        _silos = new SiloProcesses($"tls-test-{Guid.NewGuid():N}", _work.Combine("artifacts"),
+        _silos = new SiloProcesses($"tls-test-{Guid.NewGuid():N}", _work.Combine("artifacts"), _work.Path,
             new Dictionary<string, string> { [ClusterTls.PasswordVariable] = Password });
     }
 

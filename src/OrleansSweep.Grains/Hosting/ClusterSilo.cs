@@ -30,6 +30,11 @@ public sealed class ClusterSiloOptions
     /// <summary>Checkpoints and final weights: a directory every silo reaches (a shared file system in a real cluster).</summary>
     public string ArtifactRoot { get; set; } = "artifacts";
     /// <summary>
+    /// Directories a submitted spec's dataset.path must lie in (after resolving "..", links): specs come from clients,
+    /// and must not make silos read elsewhere. The dataset packages' system location is always allowed.
+    /// </summary>
+    public string[] DataRoots { get; set; } = ["/usr/share/datasets"];
+    /// <summary>
     /// Running as a Kubernetes pod: Orleans' Kubernetes hosting takes the silo name, pod IP (listening on all
     /// addresses of the pod), cluster and service ids from the pod, and marks silos whose pods are gone as dead.
     /// </summary>
@@ -83,7 +88,12 @@ public static class ClusterSilo
                     d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice;
                     d.ThreadsPerTrial = options.ThreadsPerTrial; d.BatchPerSlot = options.BatchPerSlot;
                 },
-                artifacts: a => a.Root = Path.GetFullPath(options.ArtifactRoot));
+                artifacts: a =>
+                {
+                    a.Root = Path.GetFullPath(options.ArtifactRoot);
+                    a.PerSweep = true;
+                    a.DataRoots = options.DataRoots.Select(Path.GetFullPath).ToList();
+                });
         });
         return builder;
     }

@@ -19,6 +19,7 @@ namespace OrleansSweep.Grains.Sweeps;
 public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
     IOptions<SweepOptions> options,
+    IOptions<Trials.ArtifactOptions> artifacts,
     ClusterCapacity capacity,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
@@ -93,6 +94,7 @@ public sealed class SweepGrain(
     public async Task<SweepSnapshot> Start(SweepSpec spec)
     {
         var errors = SpecValidator.Validate(spec);
+        if (PathContainment.DatasetViolation(spec.Dataset, artifacts.Value.DataRoots) is { } violation) errors = [.. errors, violation];
         if (errors.Count > 0) throw new SpecRejectedException(new SpecException($"sweep '{spec.Name}'", errors).Message);
         if (spec.Name != this.GetPrimaryKeyString())
             throw new ArgumentException($"spec name '{spec.Name}' does not match sweep '{this.GetPrimaryKeyString()}'.");

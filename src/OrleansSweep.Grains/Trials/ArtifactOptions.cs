@@ -1,11 +1,30 @@
+using OrleansSweep.Core.Specs;
+
 namespace OrleansSweep.Grains.Trials;
 
-/// <summary>Where trials keep checkpoints and final weights: the study directory (embedded) or a directory every silo reaches.</summary>
+/// <summary>
+/// Where trials keep checkpoints and final weights (the study directory when embedded, a directory every silo reaches in
+/// a cluster), and which directories a spec may name as its dataset.
+/// </summary>
 public sealed class ArtifactOptions
 {
     /// <summary>Root directory; null keeps no artifacts (no checkpoints, so no resume).</summary>
     public string? Root { get; set; }
+    /// <summary>
+    /// One directory per sweep under the root (a cluster: sweeps share the root, and their trial ids repeat);
+    /// false: trials directly under the root (embedded: the root is the study of one sweep).
+    /// </summary>
+    public bool PerSweep { get; set; }
+    /// <summary>Directories a spec's dataset.path must lie in (a cluster: specs come from clients); null: anywhere (embedded).</summary>
+    public IReadOnlyList<string>? DataRoots { get; set; }
 
-    public string? TrialDirectory(string sweepName, string trialId) =>
-        Root is null ? null : Path.Combine(Root, "trials", trialId);
+    public string? TrialDirectory(string sweepName, string trialId)
+    {
+        if (Root is null) return null;
+        string directory = PerSweep ? Path.Combine(Root, "sweeps", sweepName, "trials", trialId) : Path.Combine(Root, "trials", trialId);
+        // Names are validated (letters, digits, '.', '_', '-'), so this cannot happen; if it ever did, refuse rather than write outside.
+        if (!PathContainment.IsInside(directory, [Root]))
+            throw new ArgumentException($"trial '{trialId}' of sweep '{sweepName}' would keep its files outside the artifact root {Root}.");
+        return directory;
+    }
 }

@@ -1,3 +1,4 @@
+using OrleansSweep.Core.Specs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansSweep.Core.Results;
@@ -31,6 +32,7 @@ public sealed class TorchTrialExecutor(IOptions<ArtifactOptions> artifacts, ILog
         }
         var resolved = TorchDevices.Resolve(device, out string? fallback);
         if (fallback is not null) logger.LogWarning("Trial {Trial}: {Reason}", trial.TrialId, fallback);
+        if (PathContainment.DatasetViolation(trial.Dataset, artifacts.Value.DataRoots) is { } violation) throw new DatasetException(violation);
         if (trial.Interpolation is not null) return Interpolate(trial, resolved, cancellation);
         string? directory = artifacts.Value.TrialDirectory(trial.SweepName, trial.TrialId);
         var context = new TrainingContext(resolved,
