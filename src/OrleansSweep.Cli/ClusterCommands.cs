@@ -126,7 +126,11 @@ public static class ClusterCommands
             Description = "Directory submitted specs may read datasets from (repeatable); others are refused",
             DefaultValueFactory = _ => ["/usr/share/datasets"], AllowMultipleArgumentsPerToken = true,
         };
-        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress, dataRoot })
+        var leaseSeconds = new Option<int>("--lease-seconds")
+        {
+            Description = "Seconds without a heartbeat before a running trial is presumed lost and re-dispatched", DefaultValueFactory = _ => 60,
+        };
+        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress, dataRoot, leaseSeconds })
             silo.Add(option);
         silo.SetAction((p, token) => guard(async () =>
         {
@@ -137,8 +141,9 @@ public static class ClusterCommands
                 ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
                 Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
                 DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
-                TlsCertificate = p.GetValue(tlsCertificate), DataRoots = p.GetValue(dataRoot)!,
+                TlsCertificate = p.GetValue(tlsCertificate), DataRoots = p.GetValue(dataRoot)!, LeaseSeconds = p.GetValue(leaseSeconds),
             };
+            if (options.LeaseSeconds < 3) throw new UsageException($"--lease-seconds: {options.LeaseSeconds} (expected at least 3).");
             if (!System.Net.IPAddress.TryParse(options.Address, out _))
                 throw new UsageException($"--address: '{options.Address}' is not an IP address.");
             if (!System.Net.IPAddress.TryParse(options.DashboardAddress, out _))

@@ -44,10 +44,13 @@ public sealed class SiloProcesses(string clusterId, string artifacts, string dat
 
     public string Output(Process silo) { lock (_output) return _output[silo].ToString(); }
 
-    /// <summary>A silo says so once it has joined; fail fast with its output if it cannot.</summary>
+    /// <summary>
+    /// A silo says so once it has joined; fail fast with its output if it cannot. After a whole cluster was killed, a
+    /// new silo first waits for the dead ones' "I am alive" entries to go stale (45 s), hence the deadline.
+    /// </summary>
     public async Task JoinedAsync(Process silo)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(150);
         while (!Output(silo).Contains("joined cluster"))
         {
             if (silo.HasExited || DateTime.UtcNow > deadline)

@@ -35,6 +35,11 @@ public sealed class ClusterSiloOptions
     /// </summary>
     public string[] DataRoots { get; set; } = ["/usr/share/datasets"];
     /// <summary>
+    /// Seconds without progress or heartbeat after which a running trial is presumed lost (its silo died) and
+    /// re-dispatched from its checkpoint; heartbeats come every sixth of it. Shorter: faster recovery, more messages.
+    /// </summary>
+    public int LeaseSeconds { get; set; } = 60;
+    /// <summary>
     /// Running as a Kubernetes pod: Orleans' Kubernetes hosting takes the silo name, pod IP (listening on all
     /// addresses of the pod), cluster and service ids from the pod, and marks silos whose pods are gone as dead.
     /// </summary>
@@ -64,6 +69,8 @@ public static class ClusterSilo
     {
         if (!IPAddress.TryParse(options.Address, out var address))
             throw new ArgumentException($"{ClusterSiloOptions.Section}:Address: '{options.Address}' is not an IP address.");
+        if (options.LeaseSeconds < 3)
+            throw new ArgumentException($"{ClusterSiloOptions.Section}:LeaseSeconds: {options.LeaseSeconds} (expected at least 3 seconds).");
         var tls = options.TlsCertificate is { } certificatePath ? ClusterTls.Load(certificatePath) : null;
         builder.UseOrleans(silo =>
         {
@@ -78,6 +85,14 @@ public static class ClusterSilo
                 silo.ConfigureEndpoints(address, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
             }
             if (tls is not null) silo.UseTls(tls, o => ClusterTls.Configure(o, tls));
+            // After the whole cluster has crashed (power loss, kill -9 of every silo) the membership table still lists
+            // the dead silos as active; a starting silo waits until their last "I am alive" is this stale (45 s here,
+            // 10 min by Orleans' default) before treating them as dead and joining.
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(15);
+                o.NumMissedTableIAmAliveLimit = 3;
+            });
             silo.UseOrleansSweepRedis(options.Redis);
             // Every silo collects the dashboard's statistics (its grains live on all of them); the page is served
             // by the silos with a DashboardPort (ClusterSiloHost).
@@ -87,6 +102,11 @@ public static class ClusterSilo
                 {
                     d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice;
                     d.ThreadsPerTrial = options.ThreadsPerTrial; d.BatchPerSlot = options.BatchPerSlot;
+                },
+                sweeps: s =>
+                {
+                    s.LeaseDuration = TimeSpan.FromSeconds(options.LeaseSeconds);
+                    s.HeartbeatInterval = TimeSpan.FromSeconds(options.LeaseSeconds / 6.0);
                 },
                 artifacts: a =>
                 {
