@@ -14,10 +14,10 @@ for f in spec.json results.json results.csv grids.json grids.csv interpolations.
   [ -f "$study/$f" ] && cp "$study/$f" "$dest.tmp/"
 done
 "${cli[@]}" report "$dest.tmp" >/dev/null
-set +e
-"${cli[@]}" verify "$dest.tmp" > "$dest.tmp/verify.txt"; rc=$?
-"${cli[@]}" verify "$dest.tmp" --json > "$dest.tmp/verify.json"
-set -e
-[ "$rc" -eq 2 ] && { echo "verify could not judge $study (exit 2):"; cat "$dest.tmp/verify.txt"; rm -rf "$dest.tmp"; exit 2; }
 rm -rf "$dest" && mv "$dest.tmp" "$dest"
+set +e
+"${cli[@]}" verify "$dest" > "$dest/verify.txt"; rc=$?
+"${cli[@]}" verify "$dest" --json > "$dest/verify.json"
+set -e
+[ "$rc" -eq 2 ] && { echo "verify could not judge $study (exit 2):"; cat "$dest/verify.txt"; rm -rf "$dest"; exit 2; }
 echo "published $dest (verify exit $rc)"

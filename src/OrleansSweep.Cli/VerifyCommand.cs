@@ -28,7 +28,7 @@ public static class VerifyCommand
             }, SweepSpecLoader.JsonOptions));
             return exit;
         }
-        console.MarkupLineInterpolated($"Study [bold]{study.Spec.Name}[/] ({Path.GetFullPath(studyDirectory)}): {study.Results.Count} results.");
+        console.MarkupLineInterpolated($"Study [bold]{study.Spec.Name}[/] ({studyDirectory}): {study.Results.Count} results.");
         foreach (var f in findings)
         {
             string mark = f.Verdict switch

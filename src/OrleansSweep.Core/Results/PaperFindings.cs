@@ -57,10 +57,14 @@ public static class PaperFindings
         return new Finding(id, claim, top.BatchSize <= SmallBatchLimit ? FindingVerdict.Holds : FindingVerdict.DoesNotHold, measured);
     }
 
+    /// <summary>Spearman's rank correlation at or below this: the width falls with the batch size as a trend.</summary>
+    public const double NarrowingCorrelation = -0.7;
+
     /// <summary>
     /// Masters &amp; Luschi: the range of base LRs that train stably narrows as the batch grows. Stable = every seed
-    /// converged (no divergence); the range's width is the number of grid LRs that are stable. Holds when the width never
-    /// grows with m and the largest batch's range is narrower than the smallest's.
+    /// converged (no divergence); the range's width is the number of grid LRs that are stable. The paper states a trend,
+    /// so it holds when Spearman's rank correlation between m and the width is at most -0.7 and the largest batch's
+    /// range is narrower than the smallest's: one borderline cell (a single seed diverging late) cannot decide it.
     /// </summary>
     private static IEnumerable<Finding> StableRangeNarrows(IReadOnlyList<ResultGrid> grids, string eta)
     {
@@ -82,11 +86,35 @@ public static class PaperFindings
                     : $"{LearningRateFormat.Format(grid.BaseLearningRates[stable[0]])}..{LearningRateFormat.Format(grid.BaseLearningRates[stable[^1]])}";
                 widths.Add((grid.BatchSizes[b], stable.Count, range));
             }
-            bool neverWidens = widths.Zip(widths.Skip(1)).All(p => p.Second.Width <= p.First.Width);
+            double rho = Spearman(widths.Select(w => (double)w.Batch).ToList(), widths.Select(w => (double)w.Width).ToList());
             bool narrower = widths[^1].Width < widths[0].Width;
-            string measured = "stable LRs per batch: " + string.Join(", ", widths.Select(w => $"{w.Batch}: {w.Width} ({w.Range})"));
-            yield return new Finding(id, claim, neverWidens && narrower ? FindingVerdict.Holds : FindingVerdict.DoesNotHold, measured);
+            string measured = "stable LRs per batch: " + string.Join(", ", widths.Select(w => $"{w.Batch}: {w.Width} ({w.Range})")) +
+                              $"; Spearman rho(m, width) = {rho.ToString("0.00", CultureInfo.InvariantCulture)}";
+            yield return new Finding(id, claim, narrower && rho <= NarrowingCorrelation ? FindingVerdict.Holds : FindingVerdict.DoesNotHold, measured);
         }
+    }
+
+    /// <summary>Spearman's rank correlation (average ranks for ties); 0 when either side is constant.</summary>
+    public static double Spearman(IReadOnlyList<double> x, IReadOnlyList<double> y)
+    {
+        static double[] Ranks(IReadOnlyList<double> values)
+        {
+            var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
+            var ranks = new double[values.Count];
+            for (int start = 0; start < order.Length;)
+            {
+                int end = start;
+                while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
+                for (int k = start; k <= end; k++) ranks[order[k]] = (start + end) / 2.0 + 1;
+                start = end + 1;
+            }
+            return ranks;
+        }
+        double[] rx = Ranks(x), ry = Ranks(y);
+        double mx = rx.Average(), my = ry.Average();
+        double sxy = rx.Zip(ry).Sum(p => (p.First - mx) * (p.Second - my));
+        double sxx = rx.Sum(v => (v - mx) * (v - mx)), syy = ry.Sum(v => (v - my) * (v - my));
+        return sxx == 0 || syy == 0 ? 0 : sxy / Math.Sqrt(sxx * syy);
     }
 
     /// <summary>Masters &amp; Luschi Sec. 3.6: with the SGD batch fixed, the best BN (ghost) batch size is 4..16.</summary>
