@@ -46,4 +46,18 @@ public class CoalescingStateWriterTests
         await writer.WriteAsync();
         Assert.Equal(2, writes);
     });
+
+    [Fact]
+    public Task After_a_failed_write_ensuring_durability_writes_again_and_otherwise_costs_nothing() => OneTurnAtATime(async () =>
+    {
+        int writes = 0;
+        var writer = new CoalescingStateWriter(() => ++writes == 1 ? Task.FromException(new IOException("store unreachable")) : Task.CompletedTask);
+        await Assert.ThrowsAsync<IOException>(() => writer.WriteAsync());
+        Assert.True(writer.HasUndurableChanges);
+        await writer.EnsureDurableAsync(); // a repeated report of the same result: it must not be acknowledged undurable
+        Assert.Equal(2, writes);
+        Assert.False(writer.HasUndurableChanges);
+        await writer.EnsureDurableAsync();
+        Assert.Equal(2, writes);
+    });
 }

@@ -11,6 +11,12 @@ public sealed class CoalescingStateWriter(Func<Task> write)
     private long _durable;
     private Task? _inFlight;
 
+    /// <summary>Whether a change has not been durably written yet (its write failed, or is still running).</summary>
+    public bool HasUndurableChanges => _durable < _changes;
+
+    /// <summary>Returns once every change so far is durable: writes again only when one is not (a failed write).</summary>
+    public Task EnsureDurableAsync() => HasUndurableChanges ? WriteAsync() : Task.CompletedTask;
+
     public async Task WriteAsync()
     {
         long mine = ++_changes;

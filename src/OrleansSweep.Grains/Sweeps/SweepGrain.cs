@@ -176,7 +176,13 @@ public sealed class SweepGrain(
     {
         if (!S.Statuses.TryGetValue(result.TrialId, out var status))
             throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' has no trial '{result.TrialId}'.");
-        if (S.Results.ContainsKey(result.TrialId)) return; // exactly once: a repeated report changes nothing
+        if (S.Results.ContainsKey(result.TrialId))
+        {
+            // Exactly once: a repeated report changes nothing. It may repeat because our write of the first one failed
+            // (the store was unreachable): acknowledge it only once that result is durable.
+            if (_writer is not null) await _writer.EnsureDurableAsync();
+            return;
+        }
 
         if (result.Status == TrialStatus.Cancelled && S.State != SweepState.Cancelled)
         {
