@@ -19,7 +19,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
 
     public ClusterFaultTests() => _silos = NewSilos();
 
-    private SiloProcesses NewSilos() => new(_clusterId, _work.Combine("artifacts"), _work.Path);
+    private SiloProcesses NewSilos(string? redis = null) => new(_clusterId, _work.Combine("artifacts"), _work.Path, redis: redis);
 
     public Task InitializeAsync()
     {
@@ -58,7 +58,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
 
     private async Task<SweepSnapshotView> SnapshotAsync(string sweep)
     {
-        await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(SiloProcesses.Redis, _clusterId, _clusterId), CancellationToken.None);
+        await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(_silos.ClusterRedis, _clusterId, _clusterId), CancellationToken.None);
         var snapshot = await cluster.Client.GetSnapshotAsync(sweep);
         return new SweepSnapshotView(snapshot.Running.ToDictionary(r => r.TrialId, r => r.EpochsDone), snapshot.Results, snapshot.Statuses.Count);
     }
@@ -131,5 +131,75 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         foreach (var (id, expected) in straight)
             Assert.Equal(expected.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)),
                 restarted[id].Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+    }
+
+    /// <summary>A Redis of this test's own (loopback, free port), with every write in its append-only file.</summary>
+    private System.Diagnostics.Process StartRedis(int port, string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var start = new System.Diagnostics.ProcessStartInfo("redis-server",
+            $"--bind 127.0.0.1 --port {port} --dir {directory} --appendonly yes --appendfsync always --save \"\"")
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var redis = System.Diagnostics.Process.Start(start)!;
+        redis.OutputDataReceived += (_, _) => { };
+        redis.BeginOutputReadLine();
+        redis.BeginErrorReadLine();
+        return redis;
+    }
+
+    private static async Task WaitForRedisAsync(int port)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                using var client = new System.Net.Sockets.TcpClient();
+                await client.ConnectAsync("127.0.0.1", port);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline) { await Task.Delay(100); }
+        }
+    }
+
+    [Fact]
+    public async Task Redis_down_for_10_seconds_mid_sweep_loses_nothing_and_the_trials_keep_training()
+    {
+        int port = LoopbackPorts.Free();
+        string data = _work.Combine("redis");
+        var redis = StartRedis(port, data);
+        try
+        {
+            await WaitForRedisAsync(port);
+            await _silos.DisposeAsync();
+            _silos = NewSilos($"127.0.0.1:{port}");
+            await StartClusterAsync(deviceSilos: 1);
+            Assert.Equal(ExitCodes.Ok, await Cli(["submit", WriteSpec("outage"), .. _silos.Cluster]));
+            await WaitForRunningAsync("outage", r => r.Values.Any(e => e >= 1));
+
+            // The store crashes (SIGKILL) and is back 10 s later with what it had written.
+            redis.Kill();
+            await redis.WaitForExitAsync();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+            redis.Dispose();
+            redis = StartRedis(port, data);
+            await WaitForRedisAsync(port);
+
+            Assert.Equal(ExitCodes.Ok, await Cli(["watch", "outage", .. _silos.Cluster]));
+            var final = await SnapshotAsync("outage");
+            Assert.Equal(4, final.Results.Count);
+            Assert.All(final.Results.Values, r =>
+            {
+                Assert.Equal(TrialStatus.Completed, r.Status);
+                Assert.Equal(4, r.Epochs.Count);
+                Assert.Null(r.ResumedFromEpoch); // trained straight through the outage: none was lost and restarted
+            });
+            Assert.All(_silos.All, silo => Assert.False(silo.HasExited, _silos.Output(silo)));
+        }
+        finally
+        {
+            if (!redis.HasExited) redis.Kill();
+            redis.Dispose();
+        }
     }
 }

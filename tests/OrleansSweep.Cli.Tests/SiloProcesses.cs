@@ -8,15 +8,19 @@ namespace OrleansSweep.Cli.Tests;
 /// Real `orleans-sweep silo` processes of one test cluster on loopback (Redis from .ci/run, or ORLEANS_SWEEP_TEST_REDIS):
 /// started with free ports, their output captured, killed with the test. Specs may read datasets under <paramref name="dataRoot"/>.
 /// </summary>
-public sealed class SiloProcesses(string clusterId, string artifacts, string dataRoot, IReadOnlyDictionary<string, string>? environment = null) : IAsyncDisposable
+public sealed class SiloProcesses(string clusterId, string artifacts, string dataRoot, IReadOnlyDictionary<string, string>? environment = null,
+    string? redis = null) : IAsyncDisposable
 {
     public static readonly string Redis = Environment.GetEnvironmentVariable("ORLEANS_SWEEP_TEST_REDIS") ?? "127.0.0.1:6379";
+
+    /// <summary>This cluster's Redis (the shared test Redis unless the test brings its own).</summary>
+    public string ClusterRedis { get; } = redis ?? Redis;
 
     private readonly List<Process> _processes = [];
     private readonly Dictionary<Process, StringBuilder> _output = new();
 
     /// <summary>The options every cluster command of this cluster takes.</summary>
-    public string[] Cluster => ["--redis", Redis, "--cluster-id", clusterId, "--service-id", clusterId];
+    public string[] Cluster => ["--redis", ClusterRedis, "--cluster-id", clusterId, "--service-id", clusterId];
 
     public IReadOnlyList<Process> All => _processes;
 
