@@ -182,6 +182,13 @@ public static class CliApp
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.Unavailable;
         }
+        catch (Exception e) when (e is TimeoutException or Polly.Timeout.TimeoutRejectedException or Orleans.Runtime.SiloUnavailableException
+                                       or Orleans.Runtime.OrleansMessageRejectionException)
+        {
+            // The cluster stayed unreachable through the retries (every silo down, a partition): not a bug in here.
+            console.MarkupLineInterpolated($"[red]error:[/] lost contact with the cluster ({e.GetType().Name}: {e.Message}); its state is kept: run the command again once its silos are back.");
+            return ExitCodes.Unavailable;
+        }
         catch (OperationCanceledException)
         {
             console.MarkupLine("[yellow]cancelled.[/]");

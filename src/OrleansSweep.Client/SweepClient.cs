@@ -10,13 +10,15 @@ namespace OrleansSweep.Client;
 public sealed class SweepClient(IGrainFactory grains)
 {
     /// <summary>
-    /// Watching outlives a lost silo: while the cluster re-activates the sweep elsewhere a poll may fail, so polls are
-    /// retried with back-off for a while before the watcher gives up.
+    /// Watching outlives a lost silo: until the cluster declares it dead (tens of seconds) and re-activates the sweep
+    /// elsewhere from its stored state, polls fail; they are retried with back-off for up to 3 minutes before the
+    /// watcher gives up.
     /// </summary>
     private static readonly ResiliencePipeline Resilience = new ResiliencePipelineBuilder()
+        .AddTimeout(TimeSpan.FromMinutes(3))
         .AddRetry(new RetryStrategyOptions
         {
-            MaxRetryAttempts = 8,
+            MaxRetryAttempts = 60,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(100),

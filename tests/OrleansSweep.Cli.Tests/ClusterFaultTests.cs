@@ -88,7 +88,8 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         var victim = _silos.All[1];
         victim.Kill(); // SIGKILL: no graceful stop, no last checkpoint
 
-        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "kill9", .. _silos.Cluster]));
+        int watched = await Cli(["watch", "kill9", .. _silos.Cluster]);
+        Assert.True(watched == ExitCodes.Ok, $"watch exited {watched}: {_output}");
         var final = await SnapshotAsync("kill9");
         Assert.Equal(4, final.Results.Count); // every cell exactly once (the results map is keyed by trial)
         Assert.All(final.Results.Values, r => Assert.Equal(TrialStatus.Completed, r.Status));
