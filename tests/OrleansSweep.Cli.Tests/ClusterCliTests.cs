@@ -115,10 +115,10 @@ public sealed class ClusterCliTests : IAsyncLifetime
     public async Task A_silo_stopped_with_SIGTERM_checkpoints_its_trials_and_hands_them_to_another_silo()
     {
         string data = _work.Combine("data");
-        // 2,048 images at batch 16: 128 steps an epoch, long enough to stop the silo part-way through training.
-        SyntheticFashion.Write(data, trainCount: 2048, testCount: 20);
+        // 4,096 images at batch 16: 256 steps an epoch, 6 epochs: still training when the silo that takes over has joined.
+        SyntheticFashion.Write(data, trainCount: 4096, testCount: 20);
         string spec = _work.Combine("spec.json");
-        File.WriteAllText(spec, SyntheticFashion.SpecJson("graceful", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 4));
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("graceful", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 6));
         Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
 
         await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))
@@ -147,10 +147,10 @@ public sealed class ClusterCliTests : IAsyncLifetime
             Assert.All(snapshot.Results.Values, r =>
             {
                 Assert.Equal(TrialStatus.Completed, r.Status);
-                Assert.Equal(4, r.Epochs.Count);
+                Assert.Equal(6, r.Epochs.Count);
                 // Finished by the silo that took over, from the stopped silo's checkpoint: at least one epoch kept.
                 Assert.EndsWith(_silos.PortOf(takeover), r.Silo);
-                Assert.True(r.ResumedFromEpoch >= 1 && r.ResumedFromStep >= 128, $"{r.TrialId}: resumed from epoch {r.ResumedFromEpoch}, step {r.ResumedFromStep}");
+                Assert.True(r.ResumedFromEpoch >= 1 && r.ResumedFromStep >= 256, $"{r.TrialId}: resumed from epoch {r.ResumedFromEpoch}, step {r.ResumedFromStep}");
             });
         }
     }

@@ -21,11 +21,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
 
     private SiloProcesses NewSilos(string? redis = null) => new(_clusterId, _work.Combine("artifacts"), _work.Path, redis: redis);
 
-    public Task InitializeAsync()
-    {
-        SyntheticFashion.Write(_work.Combine("data"), trainCount: 1024, testCount: 40);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
@@ -48,11 +44,16 @@ public sealed class ClusterFaultTests : IAsyncLifetime
         return await CliApp.InvokeAsync(args, TestConsole.Create(_output), limit.Token);
     }
 
-    /// <summary>Four trials of 4 epochs at 64 steps each: long enough to be interrupted part-way.</summary>
-    private string WriteSpec(string name)
+    /// <summary>
+    /// Four trials of 4 epochs (64 / 32 steps an epoch at batch 16 / 32): long enough to be interrupted part-way.
+    /// <paramref name="images"/> 4096: four times longer, so a killed silo is certainly still training.
+    /// </summary>
+    private string WriteSpec(string name, int images = 1024)
     {
+        string data = _work.Combine($"data-{images}");
+        if (!Directory.Exists(data)) SyntheticFashion.Write(data, trainCount: images, testCount: 40);
         string spec = _work.Combine($"{name}.json");
-        File.WriteAllText(spec, SyntheticFashion.SpecJson(name, _work.Combine("data"), batchSizes: [16, 32], learningRates: ["2^-8", "2^-7"], epochs: 4));
+        File.WriteAllText(spec, SyntheticFashion.SpecJson(name, data, batchSizes: [16, 32], learningRates: ["2^-8", "2^-7"], epochs: 4));
         return spec;
     }
 
@@ -82,7 +83,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime
     public async Task Kill_9_of_a_training_silo_loses_at_most_the_epoch_in_progress_and_records_every_cell_once()
     {
         await StartClusterAsync(deviceSilos: 2);
-        Assert.Equal(ExitCodes.Ok, await Cli(["submit", WriteSpec("kill9"), .. _silos.Cluster]));
+        Assert.Equal(ExitCodes.Ok, await Cli(["submit", WriteSpec("kill9", images: 4096), .. _silos.Cluster]));
         // Both device silos training, at least one past its first epoch (so a checkpoint exists to resume from).
         var atKill = await WaitForRunningAsync("kill9", r => r.Count == 2 && r.Values.Any(e => e >= 1));
         var victim = _silos.All[1];
