@@ -15,6 +15,6 @@ var options = ClusterSiloOptions.From(configuration);
 using var host = ClusterSiloHost.Build(options, logging => logging
     .AddConfiguration(configuration.GetSection("Logging"))
     .AddSimpleConsole(o => o.SingleLine = true)
-    .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning));
+    .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
 // SIGTERM (systemd, Kubernetes) and Ctrl-C stop the host gracefully: running trials checkpoint and are handed back.
 await host.RunAsync();
