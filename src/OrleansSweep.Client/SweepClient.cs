@@ -30,7 +30,12 @@ public sealed class SweepClient(IGrainFactory grains)
     /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
     public Task<SweepSnapshot> StartAsync(SweepSpec spec) => grains.GetGrain<ISweepGrain>(spec.Name).Start(spec);
 
-    public Task<SweepSnapshot> GetSnapshotAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).GetSnapshot();
+    /// <summary>One look at a sweep; a read, so retried through a silo's failover like every poll of <see cref="WatchAsync"/>.</summary>
+    public async Task<SweepSnapshot> GetSnapshotAsync(string sweepName, CancellationToken cancellation = default)
+    {
+        var sweep = grains.GetGrain<ISweepGrain>(sweepName);
+        return await Resilience.ExecuteAsync(async _ => await sweep.GetSnapshot(), cancellation);
+    }
 
     public Task CancelAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Cancel();
 
@@ -39,7 +44,11 @@ public sealed class SweepClient(IGrainFactory grains)
     public Task<SweepSnapshot> ResumeAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Resume();
 
     /// <summary>Every sweep started on the cluster, by name.</summary>
-    public Task<IReadOnlyList<string>> ListAsync() => grains.GetGrain<ISweepRegistryGrain>(0).List();
+    public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellation = default)
+    {
+        var registry = grains.GetGrain<ISweepRegistryGrain>(0);
+        return await Resilience.ExecuteAsync(async _ => await registry.List(), cancellation);
+    }
 
     /// <summary>
     /// Snapshots every <paramref name="interval"/> until the sweep is completed or cancelled (the last one is the final
@@ -48,10 +57,9 @@ public sealed class SweepClient(IGrainFactory grains)
     public async IAsyncEnumerable<SweepSnapshot> WatchAsync(string sweepName, TimeSpan interval,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        var sweep = grains.GetGrain<ISweepGrain>(sweepName);
         while (true)
         {
-            var snapshot = await Resilience.ExecuteAsync(async _ => await sweep.GetSnapshot(), cancellation);
+            var snapshot = await GetSnapshotAsync(sweepName, cancellation);
             yield return snapshot;
             if (snapshot.IsDone) yield break;
             await Task.Delay(interval, cancellation);
