@@ -68,15 +68,17 @@ public static class PaperFindings
     /// </summary>
     private static IEnumerable<Finding> StableRangeNarrows(IReadOnlyList<ResultGrid> grids, string eta)
     {
+        if (!grids.Any(g => g.BatchSizes.Count >= 3 && g.BaseLearningRates.Count >= 3))
+        {
+            yield return new Finding("stable-range-narrows", $"The range of {eta} that trains stably narrows as the batch size grows (Masters & Luschi, Fig. 1 right).",
+                FindingVerdict.NotApplicable, "needs a grid of at least 3 batch sizes and 3 learning rates.");
+            yield break;
+        }
         foreach (var grid in grids)
         {
             string id = $"stable-range-narrows[{grid.BnMode}]";
             string claim = $"The range of {eta} that trains stably narrows as the batch size grows (Masters & Luschi, Fig. 1 right); BN {grid.BnMode}.";
-            if (grid.BatchSizes.Count < 3 || grid.BaseLearningRates.Count < 3)
-            {
-                yield return new Finding(id, claim, FindingVerdict.NotApplicable, "needs at least 3 batch sizes and 3 learning rates.");
-                continue;
-            }
+            if (grid.BatchSizes.Count < 3 || grid.BaseLearningRates.Count < 3) continue; // too small to speak to it
             var widths = new List<(int Batch, int Width, string Range)>();
             for (int b = 0; b < grid.BatchSizes.Count; b++)
             {
