@@ -50,6 +50,7 @@ public sealed class TlsClusterTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _silos.DisposeAsync();
+        Environment.SetEnvironmentVariable(ClusterTls.PasswordVariable, null);
         _work.Dispose();
     }
 
