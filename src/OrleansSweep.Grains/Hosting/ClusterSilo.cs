@@ -54,6 +54,19 @@ public sealed class ClusterSiloOptions
     /// </summary>
     public string? TlsCertificate { get; set; }
 
+    /// <summary>Every setting checked in one place; the message names the key and what was expected.</summary>
+    public void Validate()
+    {
+        if (!IPAddress.TryParse(Address, out _))
+            throw new ArgumentException($"{Section}:Address: '{Address}' is not an IP address.");
+        if (LeaseSeconds < 3)
+            throw new ArgumentException($"{Section}:LeaseSeconds: {LeaseSeconds} (expected at least 3 seconds).");
+        if (DashboardPort != 0 && !IPAddress.TryParse(DashboardAddress, out _))
+            throw new ArgumentException($"{Section}:DashboardAddress: '{DashboardAddress}' is not an IP address.");
+        if (DashboardPort is < 0 or > 65535)
+            throw new ArgumentException($"{Section}:DashboardPort: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
+    }
+
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
         var options = new ClusterSiloOptions();
@@ -67,10 +80,8 @@ public static class ClusterSilo
     /// <summary>A cluster silo: Redis membership/state/reminders, the sweep engine, its devices and artifact root.</summary>
     public static IHostApplicationBuilder AddOrleansSweepClusterSilo(this IHostApplicationBuilder builder, ClusterSiloOptions options)
     {
-        if (!IPAddress.TryParse(options.Address, out var address))
-            throw new ArgumentException($"{ClusterSiloOptions.Section}:Address: '{options.Address}' is not an IP address.");
-        if (options.LeaseSeconds < 3)
-            throw new ArgumentException($"{ClusterSiloOptions.Section}:LeaseSeconds: {options.LeaseSeconds} (expected at least 3 seconds).");
+        options.Validate();
+        var address = IPAddress.Parse(options.Address);
         var tls = options.TlsCertificate is { } certificatePath ? ClusterTls.Load(certificatePath) : null;
         builder.UseOrleans(silo =>
         {

@@ -25,18 +25,13 @@ public static class ClusterSiloHost
             plain.AddOrleansSweepClusterSilo(options);
             return plain.Build();
         }
-        if (!IPAddress.TryParse(options.DashboardAddress, out var dashboardAddress))
-            throw new ArgumentException($"{ClusterSiloOptions.Section}:DashboardAddress: '{options.DashboardAddress}' is not an IP address.");
-        if (options.DashboardPort is < 0 or > 65535)
-            throw new ArgumentException($"{ClusterSiloOptions.Section}:DashboardPort: {options.DashboardPort} is not a port (expected 1..65535, or 0 for none).");
-
         // Only what the dashboard needs: Kestrel on one endpoint and routing; no ASP.NET defaults (URLs from the
         // environment, appsettings of the working directory) that could open other ports.
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         configureLogging(web.Logging);
-        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(dashboardAddress, options.DashboardPort));
+        web.AddOrleansSweepClusterSilo(options); // validates the options, the dashboard's included
+        web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(options.DashboardAddress), options.DashboardPort));
         web.Services.AddRouting();
-        web.AddOrleansSweepClusterSilo(options);
         var app = web.Build();
         app.UseRouting();
         app.MapOrleansDashboard();
