@@ -1,20 +1,44 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OrleansSweep.Abstractions;
 using OrleansSweep.Grains.Hosting;
 
 // Configuration: appsettings.json (beside the program, then in the working directory), then environment
 // (OrleansSweep__Redis=...), then command line (--OrleansSweep:SiloPort=11112). See hosting/README.md.
-var configuration = new ConfigurationBuilder()
-    .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
-    .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
-    .AddEnvironmentVariables()
-    .AddCommandLine(args)
-    .Build();
-var options = ClusterSiloOptions.From(configuration);
-using var host = ClusterSiloHost.Build(options, logging => logging
-    .AddConfiguration(configuration.GetSection("Logging"))
-    .AddSimpleConsole(o => o.SingleLine = true)
-    .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
-// SIGTERM (systemd, Kubernetes) and Ctrl-C stop the host gracefully: running trials checkpoint and are handed back.
-await host.RunAsync();
+IHost host;
+try
+{
+    var configuration = new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine(args)
+        .Build();
+    var options = ClusterSiloOptions.From(configuration);
+    await SiloPreflight.CheckAsync(options);
+    host = ClusterSiloHost.Build(options, logging => logging
+        .AddConfiguration(configuration.GetSection("Logging"))
+        .AddSimpleConsole(o => o.SingleLine = true)
+        .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
+}
+// A setting the silo cannot use (a value that does not bind, an address that is not one, a port in use, a certificate
+// that does not load, a malformed appsettings.json): one line naming it, exit 2. systemd and kubectl show the last lines
+// of a failed start; a stack trace there would bury it.
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or FormatException or TlsConfigurationException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (ClusterStoreUnreachableException e)
+{
+    // Redis not started yet or another address: a condition to wait out (69 = EX_UNAVAILABLE; systemd's Restart= retries).
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 69;
+}
+using (host)
+{
+    // SIGTERM (systemd, Kubernetes) and Ctrl-C stop the host gracefully: running trials checkpoint and are handed back.
+    await host.RunAsync();
+}
+return 0;

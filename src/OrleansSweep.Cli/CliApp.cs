@@ -172,12 +172,12 @@ public static class CliApp
             return await action();
         }
         catch (Exception e) when (e is SpecException or Abstractions.SpecRejectedException or Abstractions.TlsConfigurationException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
-                                       or Reporting.StudyReadException)
+                                       or Reporting.StudyReadException or Grains.Hosting.ClusterSiloSettingException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;
         }
-        catch (ClusterUnavailableException e)
+        catch (Exception e) when (e is ClusterUnavailableException or Grains.Hosting.ClusterStoreUnreachableException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.Unavailable;

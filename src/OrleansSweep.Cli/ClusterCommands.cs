@@ -143,15 +143,8 @@ public static class ClusterCommands
                 DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
                 TlsCertificate = p.GetValue(tlsCertificate), DataRoots = p.GetValue(dataRoot)!, LeaseSeconds = p.GetValue(leaseSeconds),
             };
-            if (options.LeaseSeconds < 3) throw new UsageException($"--lease-seconds: {options.LeaseSeconds} (expected at least 3).");
-            if (!System.Net.IPAddress.TryParse(options.Address, out _))
-                throw new UsageException($"--address: '{options.Address}' is not an IP address.");
-            if (!System.Net.IPAddress.TryParse(options.DashboardAddress, out _))
-                throw new UsageException($"--dashboard-address: '{options.DashboardAddress}' is not an IP address.");
-            Preflight.EnsurePortFree(options.Address, options.SiloPort, "--silo-port");
-            Preflight.EnsurePortFree(options.Address, options.GatewayPort, "--gateway-port");
-            if (options.DashboardPort != 0) Preflight.EnsurePortFree(options.DashboardAddress, options.DashboardPort, "--dashboard-port");
-            await Preflight.EnsureRedisReachableAsync(options.Redis);
+            // The settings and the ports/Redis they point at, checked before starting, each named by its flag.
+            await SiloPreflight.CheckAsync(options, setting => "--" + Kebab(setting));
             using var host = ClusterSiloHost.Build(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
                 .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information));
             await host.StartAsync(token);
@@ -168,6 +161,10 @@ public static class ClusterCommands
             Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).", (c, s) => c.CancelAsync(s)),
             Control("continue", "Resume a paused or cancelled sweep on the cluster.", async (c, s) => await c.ResumeAsync(s))];
     }
+
+    /// <summary>"DashboardPort" -> "dashboard-port": the flag of a silo setting.</summary>
+    private static string Kebab(string property) =>
+        string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     private static async Task<SweepSnapshot> Existing(ClusterConnection cluster, string name)
     {

@@ -54,18 +54,25 @@ public sealed class ClusterSiloOptions
     /// </summary>
     public string? TlsCertificate { get; set; }
 
-    /// <summary>Every setting checked in one place; the message names the key and what was expected.</summary>
-    public void Validate()
+    /// <summary>
+    /// Every setting checked in one place; the message names the setting — as <paramref name="settingName"/> spells it
+    /// for the caller (the CLI: "--lease-seconds"), by default the configuration key ("OrleansSweep:LeaseSeconds").
+    /// </summary>
+    public void Validate(Func<string, string>? settingName = null)
     {
+        settingName ??= ConfigurationKey;
         if (!IPAddress.TryParse(Address, out _))
-            throw new ArgumentException($"{Section}:Address: '{Address}' is not an IP address.");
+            throw new ClusterSiloSettingException($"{settingName(nameof(Address))}: '{Address}' is not an IP address.");
         if (LeaseSeconds < 3)
-            throw new ArgumentException($"{Section}:LeaseSeconds: {LeaseSeconds} (expected at least 3 seconds).");
+            throw new ClusterSiloSettingException($"{settingName(nameof(LeaseSeconds))}: {LeaseSeconds} (expected at least 3 seconds).");
         if (DashboardPort != 0 && !IPAddress.TryParse(DashboardAddress, out _))
-            throw new ArgumentException($"{Section}:DashboardAddress: '{DashboardAddress}' is not an IP address.");
+            throw new ClusterSiloSettingException($"{settingName(nameof(DashboardAddress))}: '{DashboardAddress}' is not an IP address.");
         if (DashboardPort is < 0 or > 65535)
-            throw new ArgumentException($"{Section}:DashboardPort: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
+            throw new ClusterSiloSettingException($"{settingName(nameof(DashboardPort))}: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
     }
+
+    /// <summary>"OrleansSweep:SiloPort": how appsettings, environment and the silo host's command line name a setting.</summary>
+    public static string ConfigurationKey(string property) => $"{Section}:{property}";
 
     public static ClusterSiloOptions From(IConfiguration configuration)
     {

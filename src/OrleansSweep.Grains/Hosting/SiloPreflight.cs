@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using OrleansSweep.Abstractions;
+using StackExchange.Redis;
+
+namespace OrleansSweep.Grains.Hosting;
+
+/// <summary>A silo setting that cannot work (a bad value, a port taken): the message names the setting.</summary>
+public sealed class ClusterSiloSettingException(string message) : ArgumentException(message);
+
+/// <summary>The cluster's Redis cannot be reached: a condition to wait out or fix, not a bug.</summary>
+public sealed class ClusterStoreUnreachableException(string message) : Exception(message);
+
+/// <summary>
+/// Checks made before a silo starts, so the usual mistakes (a port in use, Redis not running) get one clear line naming
+/// the setting, instead of a host that fails half-way through starting with Orleans' stack traces in the log.
+/// Shared by `orleans-sweep silo` and the standalone silo host; each passes how it spells setting names.
+/// </summary>
+public static class SiloPreflight
+{
+    public static async Task CheckAsync(ClusterSiloOptions options, Func<string, string>? settingName = null)
+    {
+        settingName ??= ClusterSiloOptions.ConfigurationKey;
+        options.Validate(settingName);
+        // Local mistakes before remote ones: the certificate file, then the ports, then Redis.
+        if (options.TlsCertificate is { } certificate) ClusterTls.Load(certificate).Dispose();
+        if (options.Kubernetes) return; // the pod's IP and ports come from Kubernetes; nothing here to probe
+        EnsurePortFree(options.Address, options.SiloPort, settingName(nameof(ClusterSiloOptions.SiloPort)));
+        EnsurePortFree(options.Address, options.GatewayPort, settingName(nameof(ClusterSiloOptions.GatewayPort)));
+        if (options.DashboardPort != 0)
+            EnsurePortFree(options.DashboardAddress, options.DashboardPort, settingName(nameof(ClusterSiloOptions.DashboardPort)));
+        await EnsureRedisReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
+    }
+
+    public static void EnsurePortFree(string address, int port, string setting)
+    {
+        if (port is < 1 or > 65535) throw new ClusterSiloSettingException($"{setting}: {port} (expected a TCP port, 1-65535).");
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Parse(address), port);
+            probe.Start();
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new ClusterSiloSettingException($"{setting}: {address}:{port} is already in use (another silo?); pick a free port.");
+        }
+        catch (SocketException e)
+        {
+            throw new ClusterSiloSettingException($"{setting}: cannot listen on {address}:{port} ({e.Message}).");
+        }
+    }
+
+    public static async Task EnsureRedisReachableAsync(string configuration, string setting)
+    {
+        ConfigurationOptions options;
+        try { options = ConfigurationOptions.Parse(configuration); }
+        catch (ArgumentException e) { throw new ClusterSiloSettingException($"{setting}: '{configuration}' is not a Redis configuration ({e.Message})."); }
+        options.AbortOnConnectFail = true;
+        if (options.ConnectTimeout > 5000) options.ConnectTimeout = 5000;
+        try
+        {
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+            await connection.GetDatabase().PingAsync();
+        }
+        catch (RedisConnectionException e)
+        {
+            throw new ClusterStoreUnreachableException($"cannot reach Redis at {configuration}: {e.Message.Split('.')[0]} " +
+                $"(start it with `redis-server`, or point {setting} at the cluster's).");
+        }
+    }
+}
