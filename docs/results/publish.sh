@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 name=$(basename "$study")
 dest=docs/results/$name
 cli=(dotnet run -c Release --project src/OrleansSweep.Cli --)
+export COLUMNS=200 # verify.txt: one line per verdict, not wrapped at 80 columns
 rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
 for f in spec.json results.json results.csv grids.json grids.csv interpolations.json interpolations.csv; do
   [ -f "$study/$f" ] && cp "$study/$f" "$dest.tmp/"
