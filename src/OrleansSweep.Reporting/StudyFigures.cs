@@ -134,10 +134,18 @@ public static class StudyFigures
         IReadOnlyList<string> rowLabels, double? min, double? max)
     {
         int rows = values.GetLength(0), columns = values.GetLength(1);
-        var heatmap = plot.Add.Heatmap(values);
-        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
-        heatmap.NaNCellColor = Colors.LightGray;
-        if (min is double lo && max is double hi) heatmap.ManualRange = new ScottPlot.Range(lo, hi);
+        // A grid with no value yet (a study stopped before this BN mode started) has no colour range, which ScottPlot's
+        // heatmap cannot draw: then only the cells' labels, on the same axes.
+        bool anyValue = values.Cast<double>().Any(v => !double.IsNaN(v));
+        ScottPlot.Plottables.Heatmap? heatmap = null;
+        if (anyValue)
+        {
+            heatmap = plot.Add.Heatmap(values);
+            heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+            heatmap.NaNCellColor = Colors.LightGray;
+            if (min is double lo && max is double hi) heatmap.ManualRange = new ScottPlot.Range(lo, hi);
+        }
+        else plot.Axes.SetLimits(-0.5, columns - 0.5, -0.5, rows - 0.5);
         // ScottPlot draws row 0 of the array at the top, cell (r, c) centred on x = c, y = rows - 1 - r.
         for (int r = 0; r < rows; r++)
         for (int c = 0; c < columns; c++)
@@ -154,7 +162,7 @@ public static class StudyFigures
         for (int r = 0; r < rows; r++) yTicks.AddMajor(rows - 1 - r, rowLabels[r]);
         plot.Axes.Bottom.TickGenerator = xTicks;
         plot.Axes.Left.TickGenerator = yTicks;
-        plot.Add.ColorBar(heatmap);
+        if (heatmap is not null) plot.Add.ColorBar(heatmap);
     }
 
     private static Plot SharpnessVsBatch(IReadOnlyList<ResultGrid> grids, string key, string eta)

@@ -44,6 +44,33 @@ public class StudyReportTests
     }
 
     [Fact]
+    public void An_interrupted_study_with_a_bn_mode_not_yet_started_still_gets_its_report()
+    {
+        // What `run` writes when stopped part-way: one BN mode (and with it the ghost figure's rows) has no result yet,
+        // so its heatmaps hold nothing but empty cells — this once ended the run in an internal error.
+        string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
+        try
+        {
+            var spec = Spec with { Grid = Spec.Grid with { BnModes = ["ghost:2", "ghost:4", "batch"] } };
+            var trials = GridExpander.Expand(spec);
+            var results = trials.Where(t => t.BnMode == "ghost:2").Take(3).ToDictionary(t => t.TrialId, t => Completed(t.TrialId, 0.75));
+            StudyFiles.Write(directory, new StudyResults(spec, trials, results));
+
+            string html = File.ReadAllText(StudyReport.Write(directory, StudyReport.Read(directory)));
+
+            foreach (string figure in (string[])["stability-ghost-4", "stability-batch", "bn-batch-vs-sgd-batch"])
+            {
+                Assert.True(new FileInfo(Path.Combine(directory, StudyReport.DirectoryName, figure + ".png")).Length > 1000, figure);
+                Assert.Contains($"<figure id=\"{figure}\"><img", html);
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
+
+    [Fact]
     public void A_directory_that_is_not_a_study_is_named_in_the_error()
     {
         string directory = Path.Combine(Path.GetTempPath(), $"not-a-study-{Guid.NewGuid():N}");
