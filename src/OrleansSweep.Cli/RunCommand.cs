@@ -20,6 +20,7 @@ public sealed class RunCommand(IAnsiConsole console)
         var spec = SweepSpecLoader.LoadFile(settings.SpecPath);
         DatasetCatalog.Preflight(spec);
         string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name), spec);
+        using var studyLock = StudyDirectory.Lock(study);
         var trials = GridExpander.Expand(spec);
 
         console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each)");

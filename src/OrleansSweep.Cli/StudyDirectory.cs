@@ -36,4 +36,26 @@ public static class StudyDirectory
             throw new StudyDirectoryException($"{full}: study directory is not writable ({e.Message}).");
         }
     }
+
+    public const string LockFileName = ".lock";
+
+    /// <summary>
+    /// Holds the study for this process until disposed: a second `run` or `resume` of the same directory would train
+    /// the same trials twice and race on its state. An OS file lock (flock), so a process that dies — kill -9 included
+    /// — releases it and the study can be resumed at once; the empty file itself means nothing.
+    /// </summary>
+    public static IDisposable Lock(string studyDirectory)
+    {
+        string path = Path.Combine(studyDirectory, LockFileName);
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            throw new StudyDirectoryException(
+                $"{studyDirectory}: in use by another run or resume of this study (it holds {path}); " +
+                $"wait for it to finish, or stop it (Ctrl-C, or kill -TERM) and resume.");
+        }
+    }
 }

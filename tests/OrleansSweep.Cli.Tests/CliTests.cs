@@ -122,7 +122,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task An_interrupted_sweep_resumes_from_its_study_and_keeps_what_was_finished()
+    public async Task An_interrupted_sweep_resumes_from_its_study_and_keeps_what_was_finished_and_one_study_runs_once_at_a_time()
     {
         string data = _work.Combine("data");
         SyntheticFashion.Write(data, trainCount: 256, testCount: 20);
@@ -134,6 +134,9 @@ public sealed class CliTests : IDisposable
         var running = CliApp.InvokeAsync(["run", spec, "--study", study, "--threads", "1"], TestConsole.Create(_output), interrupt.Token);
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (!(File.Exists(csv) && File.ReadAllText(csv).Contains(",completed,")) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        // A second run of the study while the first trains would train its trials twice: refused, nothing touched.
+        Assert.Equal(ExitCodes.UserError, await Run("resume", study, "--threads", "1"));
+        Assert.Contains($"{study}: in use by another run or resume of this study", _output.ToString());
         interrupt.Cancel(); // Ctrl-C after the first finished trial
         Assert.Equal(ExitCodes.Cancelled, await running);
         var finishedBefore = File.ReadAllLines(csv).Where(l => l.Contains(",completed,")).ToList();
