@@ -17,7 +17,9 @@ public sealed record GridCell(
     double? MaxAccuracy,
     double? MedianTestLoss,
     IReadOnlyDictionary<string, double>? MedianSharpness = null,
-    double? MedianHessianEigenvalue = null)
+    double? MedianHessianEigenvalue = null,
+    double? MedianAnalysisTrainLoss = null,
+    double? MedianGeneralisationGap = null)
 {
     public bool IsFinished => Completed + Diverged + Failed == Seeds;
 
@@ -68,7 +70,11 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                     MaxAccuracy: accuracies.Count > 0 ? accuracies.Max() : null,
                     MedianTestLoss: losses.Count > 0 ? Statistics.Median(losses) : null,
                     MedianSharpness: MedianSharpnessOf(completed),
-                    MedianHessianEigenvalue: MedianOrNull(completed.Select(r => r.Analysis?.Hessian?.Eigenvalue)));
+                    MedianHessianEigenvalue: MedianOrNull(completed.Select(r => r.Analysis?.Hessian?.Eigenvalue)),
+                    MedianAnalysisTrainLoss: MedianOrNull(Analysed(completed).Select(r => (double?)r.Analysis!.TrainLoss)),
+                    // Per seed, then the median: test loss (final, as reported) minus the training loss at the final weights.
+                    MedianGeneralisationGap: MedianOrNull(Analysed(completed).Where(r => r.FinalTestLoss is not null)
+                        .Select(r => (double?)(r.FinalTestLoss!.Value - r.Analysis!.TrainLoss))));
             }
             grids.Add(new ResultGrid(mode, spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, cells));
         }
@@ -82,6 +88,10 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
             .GroupBy(m => m.Key).ToDictionary(g => g.Key, g => Statistics.Median(g.Select(m => m.Sharpness).ToList()));
         return byKey.Count > 0 ? byKey : null;
     }
+
+    /// <summary>Trials whose landscape analysis measured the training loss at their final weights.</summary>
+    private static IEnumerable<TrialResult> Analysed(IEnumerable<TrialResult> completed) =>
+        completed.Where(r => r.Analysis is { Error: null, EvaluationSubset: > 0 });
 
     private static double? MedianOrNull(IEnumerable<double?> values)
     {
