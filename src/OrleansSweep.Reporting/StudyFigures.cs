@@ -197,10 +197,15 @@ public static class StudyFigures
     {
         var plot = new Plot();
         double[] alphas = [.. line.Points.Select(p => p.Alpha)];
+        // Far from both solutions the loss grows by orders of magnitude and would flatten the part between them (the
+        // barrier, each basin's walls) into the axis: then the loss axis is logarithmic.
+        var finite = line.Points.SelectMany(p => new[] { p.TrainLoss, p.TestLoss }).Where(v => double.IsFinite(v) && v > 0).ToList();
+        bool logLoss = finite.Count > 0 && finite.Max() / finite.Min() > 100;
+        double Scale(double loss) => logLoss ? Math.Log10(loss) : loss;
         // Train and test told apart by marker shape, not dashes: Skia's SVG canvas cannot draw dash effects (it warns per line).
         void Loss(Func<InterpolationPoint, double> select, string name, MarkerShape marker)
         {
-            var s = plot.Add.Scatter(alphas, [.. line.Points.Select(select)]);
+            var s = plot.Add.Scatter(alphas, [.. line.Points.Select(p => Scale(select(p)))]);
             s.LegendText = name;
             s.MarkerShape = marker;
             s.MarkerSize = 7;
@@ -221,7 +226,14 @@ public static class StudyFigures
         }
         plot.Axes.SetLimitsY(0, 100, accuracyAxis);
         accuracyAxis.Label.Text = "accuracy (%)";
-        plot.YLabel("cross-entropy loss");
+        if (logLoss)
+        {
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            for (int k = (int)Math.Floor(Math.Log10(finite.Min())); k <= (int)Math.Ceiling(Math.Log10(finite.Max())); k++)
+                ticks.AddMajor(k, Math.Pow(10, k).ToString("G", CultureInfo.InvariantCulture));
+            plot.Axes.Left.TickGenerator = ticks;
+        }
+        plot.YLabel(logLoss ? "cross-entropy loss (log scale)" : "cross-entropy loss");
         plot.XLabel($"alpha (0: {line.SmallTrialId}, 1: {line.LargeTrialId})");
         plot.Title($"Interpolation {line.Name}");
         plot.ShowLegend(Edge.Bottom);

@@ -70,6 +70,31 @@ public class StudyReportTests
         }
     }
 
+    [Theory]
+    [InlineData(0.3, 150, true)]  // as on a real SB-LB line: the barrier between the solutions would vanish on a linear axis
+    [InlineData(1, 5, false)]
+    public void An_interpolation_whose_loss_spans_orders_of_magnitude_is_drawn_on_a_log_axis(double low, double high, bool log)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
+        try
+        {
+            var results = WriteSampleStudy(directory);
+            var line = results["interpolation-sb-lb"].Interpolation!;
+            results["interpolation-sb-lb"] = results["interpolation-sb-lb"] with
+            {
+                Interpolation = line with { Points = [.. line.Points.Select((p, i) => p with { TrainLoss = i == 0 ? high : low, TestLoss = low * 1.1 })] },
+            };
+            StudyFiles.Write(directory, new StudyResults(StudyReport.Read(directory).Spec, GridExpander.Expand(StudyReport.Read(directory).Spec), results));
+            StudyReport.Write(directory, StudyReport.Read(directory));
+            string svg = File.ReadAllText(Path.Combine(directory, StudyReport.DirectoryName, "interpolation-sb-lb.svg"));
+            Assert.Equal(log, svg.Contains("log scale"));
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
+
     [Fact]
     public void A_directory_that_is_not_a_study_is_named_in_the_error()
     {
