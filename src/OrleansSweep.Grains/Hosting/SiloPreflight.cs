@@ -24,9 +24,11 @@ public static class SiloPreflight
         options.Validate(settingName);
         // Local mistakes before remote ones: the certificate file, then the ports, then Redis.
         if (options.TlsCertificate is { } certificate) ClusterTls.Load(certificate).Dispose();
-        if (options.Kubernetes) return; // the pod's IP and ports come from Kubernetes; nothing here to probe
-        EnsurePortFree(options.Address, options.SiloPort, settingName(nameof(ClusterSiloOptions.SiloPort)));
-        EnsurePortFree(options.Address, options.GatewayPort, settingName(nameof(ClusterSiloOptions.GatewayPort)));
+        if (!options.Kubernetes) // in a pod, Kubernetes hosting binds the pod's IP: nothing here to probe
+        {
+            EnsurePortFree(options.Address, options.SiloPort, settingName(nameof(ClusterSiloOptions.SiloPort)));
+            EnsurePortFree(options.Address, options.GatewayPort, settingName(nameof(ClusterSiloOptions.GatewayPort)));
+        }
         if (options.DashboardPort != 0)
             EnsurePortFree(options.DashboardAddress, options.DashboardPort, settingName(nameof(ClusterSiloOptions.DashboardPort)));
         await EnsureRedisReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
