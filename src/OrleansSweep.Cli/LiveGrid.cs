@@ -22,7 +22,7 @@ public static class LiveGrid
         var running = seeds.Select(t => snapshot.Running.FirstOrDefault(r => r.TrialId == t.TrialId)).OfType<TrialProgress>().ToList();
         var parts = new List<string>();
         var accuracies = results.Where(r => r.Status == TrialStatus.Completed && r.FinalTestAccuracy is not null).Select(r => r.FinalTestAccuracy!.Value).ToList();
-        if (accuracies.Count > 0) parts.Add($"[green]{(Statistics.Median(accuracies) * 100).ToString("F1", CultureInfo.InvariantCulture)}%[/]");
+        if (accuracies.Count > 0) parts.Add($"[green]{AccuracyFormat.Percent(Statistics.Median(accuracies))}%[/]");
         int diverged = results.Count(r => r.Status == TrialStatus.Diverged);
         if (diverged > 0) parts.Add(seeds.Count == 1 ? "[red]diverged[/]" : $"[red]{diverged} div[/]");
         int failed = results.Count(r => r.Status == TrialStatus.Failed);

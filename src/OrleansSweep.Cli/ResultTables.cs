@@ -46,7 +46,7 @@ public static class ResultTables
     {
         if (cell.MedianAccuracy is double accuracy)
         {
-            string text = (accuracy * 100).ToString("F1", CultureInfo.InvariantCulture) + "%";
+            string text = AccuracyFormat.Percent(accuracy) + "%";
             if (cell.Diverged > 0) text += $" ({cell.Diverged} div)";
             return text;
         }

@@ -34,7 +34,7 @@ public static class StudyFigures
                 StabilityHeatmap(grid, etaName)));
         }
         if (grids.Count(g => g.BnMode.StartsWith("ghost:", StringComparison.Ordinal)) >= 1)
-            figures.Add(new Figure("bn-batch-vs-sgd-batch", "Best test accuracy over base LRs for each BN batch (ghost size) x SGD batch size.", GhostHeatmap(grids)));
+            figures.Add(new Figure("bn-batch-vs-sgd-batch", "Best test accuracy over base LRs for each BN batch (ghost size, or the whole SGD batch) x SGD batch size.", GhostHeatmap(grids)));
         foreach (string key in StudyFiles.SharpnessKeys(spec))
             figures.Add(new Figure($"sharpness-{key.Replace('@', '-')}", $"eps-sharpness {key} (median over seeds) at each batch size's best base LR.",
                 SharpnessVsBatch(grids, key, eta)));
@@ -108,22 +108,28 @@ public static class StudyFigures
         return plot;
     }
 
+    /// <summary>
+    /// Rows: ghost sizes, smallest first, then BN over the whole SGD batch when the study has it (the same candidates
+    /// `verify` weighs for the best BN batch); columns: SGD batch sizes.
+    /// </summary>
     private static Plot GhostHeatmap(IReadOnlyList<ResultGrid> grids)
     {
-        var ghosts = grids.Where(g => g.BnMode.StartsWith("ghost:", StringComparison.Ordinal))
-            .OrderBy(g => BnMode.Parse(g.BnMode).GhostSize).ToList();
-        var batches = ghosts[0].BatchSizes;
-        var values = new double[ghosts.Count, batches.Count];
-        for (int r = 0; r < ghosts.Count; r++)
+        var rows = grids.Where(g => g.BnMode.StartsWith("ghost:", StringComparison.Ordinal))
+            .OrderBy(g => BnMode.Parse(g.BnMode).GhostSize)
+            .Concat(grids.Where(g => g.BnMode == "batch")).ToList();
+        var batches = rows[0].BatchSizes;
+        var values = new double[rows.Count, batches.Count];
+        var best = new double?[rows.Count, batches.Count];
+        for (int r = 0; r < rows.Count; r++)
         for (int b = 0; b < batches.Count; b++)
         {
-            var best = ghosts[r].BestLearningRatePerBatch().Single(x => x.BatchSize == batches[b]).Accuracy;
-            values[r, b] = best is double a ? a * 100 : double.NaN;
+            best[r, b] = rows[r].BestLearningRatePerBatch().Single(x => x.BatchSize == batches[b]).Accuracy;
+            values[r, b] = best[r, b] is double a ? a * 100 : double.NaN;
         }
         var plot = new Plot();
-        AddLabelledHeatmap(plot, values, (r, b) => double.IsNaN(values[r, b]) ? "-" : values[r, b].ToString("F1", CultureInfo.InvariantCulture),
+        AddLabelledHeatmap(plot, values, (r, b) => best[r, b] is double a ? AccuracyFormat.Percent(a) : "-",
             batches.Select(m => m.ToString(CultureInfo.InvariantCulture)).ToList(),
-            ghosts.Select(g => BnMode.Parse(g.BnMode).GhostSize.ToString(CultureInfo.InvariantCulture)).ToList(), null, null);
+            rows.Select(g => g.BnMode == "batch" ? "m (batch)" : BnMode.Parse(g.BnMode).GhostSize.ToString(CultureInfo.InvariantCulture)).ToList(), null, null);
         plot.XLabel("SGD batch size m");
         plot.YLabel("BN batch (ghost size)");
         plot.Title("Best test accuracy (%) over base LRs");

@@ -81,7 +81,7 @@ public static class StudyReport
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
-    private static string Percent(double? value) => value is double v ? (v * 100).ToString("F1", CultureInfo.InvariantCulture) : "";
+    private static string Percent(double? value) => value is double v ? AccuracyFormat.Percent(v) : "";
 
     private static string Html(StudyResults study, IReadOnlyList<ResultGrid> grids, IReadOnlyList<(Figure Figure, string Png)> figures)
     {

@@ -32,7 +32,7 @@ public class StudyReportTests
             }
             Assert.Equal(expected.Length, Regex.Matches(html, "src=\"data:image/png;base64,").Count);
             // The table shows the grid's numbers: medians over seeds, diverged cells named, not dropped.
-            Assert.Contains("data-batch=\"16\" data-lr=\"0.00390625\">81.2</td>", html);
+            Assert.Contains("data-batch=\"16\" data-lr=\"0.00390625\">81.3</td>", html);
             Assert.Contains("data-batch=\"64\" data-lr=\"0.00390625\">62.5</td>", html);
             Assert.Contains("<td class=\"diverged\" data-batch=\"64\" data-lr=\"0.015625\">diverged</td>", html);
             Assert.Empty(Directory.GetDirectories(directory, "*.tmp"));
@@ -63,6 +63,9 @@ public class StudyReportTests
                 Assert.True(new FileInfo(Path.Combine(directory, StudyReport.DirectoryName, figure + ".png")).Length > 1000, figure);
                 Assert.Contains($"<figure id=\"{figure}\"><img", html);
             }
+            // The BN-batch figure weighs the same candidates as `verify`: the ghost sizes and BN over the whole batch.
+            string ghostFigure = File.ReadAllText(Path.Combine(directory, StudyReport.DirectoryName, "bn-batch-vs-sgd-batch.svg"));
+            Assert.Contains("m (batch)", ghostFigure);
         }
         finally
         {

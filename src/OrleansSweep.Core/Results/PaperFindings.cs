@@ -36,7 +36,7 @@ public static class PaperFindings
         return findings;
     }
 
-    private static string Percent(double accuracy) => (100 * accuracy).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+    private static string Percent(double accuracy) => AccuracyFormat.Percent(accuracy) + "%";
     private static string Number(double value) => value.ToString("G3", CultureInfo.InvariantCulture);
 
     /// <summary>Masters &amp; Luschi: without BN, the best test accuracy is reached with m &lt;= 32.</summary>
