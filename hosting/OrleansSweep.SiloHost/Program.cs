@@ -25,12 +25,12 @@ try
 // A setting the silo cannot use (a value that does not bind, an address that is not one, a port in use, a certificate
 // that does not load, a malformed appsettings.json): one line naming it, exit 2. systemd and kubectl show the last lines
 // of a failed start; a stack trace there would bury it.
-catch (Exception e) when (e is ArgumentException or InvalidOperationException or InvalidDataException or FormatException or TlsConfigurationException)
+catch (Exception e) when (e is ClusterSiloSettingException or InvalidDataException or FormatException or TlsConfigurationException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
 }
-catch (ClusterStoreUnreachableException e)
+catch (ClusterUnavailableException e)
 {
     // Redis not started yet or another address: a condition to wait out (69 = EX_UNAVAILABLE; systemd's Restart= retries).
     Console.Error.WriteLine($"error: {e.Message}");

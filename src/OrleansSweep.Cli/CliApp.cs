@@ -177,7 +177,7 @@ public static class CliApp
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;
         }
-        catch (Exception e) when (e is ClusterUnavailableException or Grains.Hosting.ClusterStoreUnreachableException)
+        catch (Abstractions.ClusterUnavailableException e)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.Unavailable;

@@ -8,9 +8,6 @@ using OrleansSweep.Client;
 
 namespace OrleansSweep.Cli;
 
-/// <summary>The cluster cannot be reached (Redis down, no silo running); the message says what was tried.</summary>
-public sealed class ClusterUnavailableException(string message) : Exception(message);
-
 /// <summary>A client connected to a running cluster (Redis membership), for submit/watch/status/list/pause/cancel.</summary>
 public sealed class ClusterConnection : IAsyncDisposable
 {

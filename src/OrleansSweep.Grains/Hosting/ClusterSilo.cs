@@ -77,7 +77,14 @@ public sealed class ClusterSiloOptions
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
         var options = new ClusterSiloOptions();
-        configuration.GetSection(Section).Bind(options);
+        try
+        {
+            configuration.GetSection(Section).Bind(options);
+        }
+        catch (InvalidOperationException e) // the binder's "Failed to convert configuration value 'abc' at 'OrleansSweep:SiloPort' ..."
+        {
+            throw new ClusterSiloSettingException(e.Message);
+        }
         return options;
     }
 }

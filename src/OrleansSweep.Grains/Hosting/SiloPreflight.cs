@@ -8,9 +8,6 @@ namespace OrleansSweep.Grains.Hosting;
 /// <summary>A silo setting that cannot work (a bad value, a port taken): the message names the setting.</summary>
 public sealed class ClusterSiloSettingException(string message) : ArgumentException(message);
 
-/// <summary>The cluster's Redis cannot be reached: a condition to wait out or fix, not a bug.</summary>
-public sealed class ClusterStoreUnreachableException(string message) : Exception(message);
-
 /// <summary>
 /// Checks made before a silo starts, so the usual mistakes (a port in use, Redis not running) get one clear line naming
 /// the setting, instead of a host that fails half-way through starting with Orleans' stack traces in the log.
@@ -66,7 +63,7 @@ public static class SiloPreflight
         }
         catch (RedisConnectionException e)
         {
-            throw new ClusterStoreUnreachableException($"cannot reach Redis at {configuration}: {e.Message.Split('.')[0]} " +
+            throw new ClusterUnavailableException($"cannot reach Redis at {configuration}: {e.Message.Split('.')[0]} " +
                 $"(start it with `redis-server`, or point {setting} at the cluster's).");
         }
     }
