@@ -81,6 +81,13 @@ public class GridExpanderTests
     }
 
     [Fact]
+    public void A_spec_that_does_not_name_an_optimizer_keeps_the_canonical_form_and_fingerprint_it_had_before_the_field_existed()
+    {
+        Assert.DoesNotContain("optimizer", SweepSpecLoader.ToJson(Spec()));
+        Assert.DoesNotContain("optimizer", System.Text.Json.JsonSerializer.Serialize(GridExpander.Expand(Spec())[0], SweepSpecLoader.JsonOptions));
+    }
+
+    [Fact]
     public void Seeds_come_before_batch_and_lr_so_partial_sweeps_hold_whole_grids()
     {
         var trials = GridExpander.Expand(Spec());

@@ -96,6 +96,8 @@ public class SweepSpecLoaderTests
     [InlineData("\"epochs\": 2", "\"epochs\": 2, \"momentum\": 1", "training.momentum: 1")]
     [InlineData("\"epochs\": 2", "\"epochs\": 2, \"schedule\": \"cyclic\"", "training.schedule: unknown schedule 'cyclic'")]
     [InlineData("\"epochs\": 2", "\"epochs\": 2, \"learningRateScaling\": \"sqrt\"", "training.learningRateScaling: unknown scaling 'sqrt'")]
+    [InlineData("\"epochs\": 2", "\"epochs\": 2, \"optimizer\": \"rmsprop\"", "training.optimizer: unknown optimizer 'rmsprop' (expected sgd or adam)")]
+    [InlineData("\"epochs\": 2", "\"epochs\": 2, \"optimizer\": \"adam\", \"momentum\": 0.9", "training.momentum: 0.9 with optimizer adam")]
     [InlineData("[0, 1]", "[0, -1]", "grid.seeds: -1")]
     public void Validation_names_the_field_and_what_was_expected(string find, string replace, string expected)
     {

@@ -34,11 +34,11 @@ public sealed class CheckpointTests : IDisposable
 
     private CheckpointStore Store(string name) => new(_work.Combine(name), keep: 5);
 
-    private TrialResult Train(CheckpointStore store, int? stopAfterEpoch = null, string? weights = null)
+    private TrialResult Train(CheckpointStore store, int? stopAfterEpoch = null, string? weights = null, TrialSpec? trial = null)
     {
         using var stop = new CancellationTokenSource();
         var progress = new InlineProgress<EpochMetrics>(m => { if (m.Epoch == stopAfterEpoch) stop.Cancel(); });
-        return TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, store, weights), progress, stop.Token);
+        return TrialTrainer.Train(trial ?? _trial, _data, new TrainingContext(torch.CPU, store, weights), progress, stop.Token);
     }
 
     private static void AssertSameRun(TrialResult expected, TrialResult actual)
@@ -66,6 +66,23 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(interruptedAfter, resumed.ResumedFromEpoch);
         AssertSameRun(uninterrupted, resumed);
         Assert.Equal(FinalModel(straight), FinalModel(broken)); // weights, BN statistics: every bit
+    }
+
+    [Fact]
+    public void An_adam_trial_resumes_bit_identically_its_moment_estimates_and_step_count_included()
+    {
+        var adam = _trial with { BaseLearningRate = Math.Pow(2, -14), Training = _trial.Training with { Optimizer = "adam", Momentum = 0 } };
+        var straight = Store("adam-straight");
+        var uninterrupted = Train(straight, trial: adam);
+        Assert.Equal(TrialStatus.Completed, uninterrupted.Status);
+
+        var broken = Store("adam-broken");
+        Assert.Throws<OperationCanceledException>(() => Train(broken, stopAfterEpoch: 1, trial: adam));
+        var resumed = Train(broken, trial: adam);
+
+        Assert.Equal(1, resumed.ResumedFromEpoch);
+        AssertSameRun(uninterrupted, resumed);
+        Assert.Equal(FinalModel(straight), FinalModel(broken));
     }
 
     [Fact]

@@ -84,6 +84,20 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Adam_trains_when_the_spec_names_it_and_is_not_sgd_under_another_name()
+    {
+        var sgd = Trial(epochs: 2, lr: "2^-14");
+        var adam = sgd with { Training = sgd.Training with { Optimizer = "adam" } };
+        var sgdResult = Train(sgd);
+        var adamResult = Train(adam);
+        Assert.Equal(TrialStatus.Completed, adamResult.Status);
+        Assert.True(adamResult.Epochs[^1].TrainLoss < adamResult.Epochs[0].TrainLoss);
+        // At eta = 0.001 SGD barely moves; Adam's steps are ~eta per weight whatever the gradient's scale.
+        Assert.True(adamResult.Epochs[^1].TrainLoss < sgdResult.Epochs[^1].TrainLoss - 0.05,
+            $"adam {adamResult.Epochs[^1].TrainLoss} vs sgd {sgdResult.Epochs[^1].TrainLoss}");
+    }
+
+    [Fact]
     public void A_huge_learning_rate_diverges_as_a_result_not_an_exception()
     {
         var result = Train(Trial(lr: "2^4"));

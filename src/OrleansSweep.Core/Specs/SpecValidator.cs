@@ -36,6 +36,9 @@ public static partial class SpecValidator
         Check(t.Epochs is >= 1 and <= 10_000, $"training.epochs: {t.Epochs} (expected 1 to 10000).");
         Check(double.IsFinite(t.WeightDecay) && t.WeightDecay >= 0, $"training.weightDecay: {t.WeightDecay} (expected a finite number >= 0).");
         Check(double.IsFinite(t.Momentum) && t.Momentum is >= 0 and < 1, $"training.momentum: {t.Momentum} (expected 0 <= momentum < 1).");
+        Check(t.Optimizer is null or "sgd" or "adam", $"training.optimizer: unknown optimizer '{t.Optimizer}' (expected sgd or adam).");
+        Check(t.Optimizer != "adam" || t.Momentum == 0,
+            $"training.momentum: {t.Momentum} with optimizer adam (expected 0 or omitted: momentum is SGD's; Adam uses beta1 = 0.9).");
         Check(t.LearningRateScaling is null or "linear" or "none",
             $"training.learningRateScaling: unknown scaling '{t.LearningRateScaling}' (expected linear: eta = m * eta~, or none: eta = eta~ for every batch size).");
         Check(KnownSchedules.Contains(t.Schedule), $"training.schedule: unknown schedule '{t.Schedule}' (expected one of: {string.Join(", ", KnownSchedules)}).");

@@ -56,6 +56,14 @@ public sealed record TrainingSpec
         ? ("eta", "learning rate eta (the same for every m)")
         : ("eta~", "base learning rate eta~ = eta / m");
     public double WeightDecay { get; init; } = 1e-4;
+    /// <summary>
+    /// "sgd" (null means the same): SGD with <see cref="Momentum"/> (Masters &amp; Luschi). "adam": Adam with
+    /// Kingma &amp; Ba's defaults beta1 = 0.9, beta2 = 0.999, eps = 1e-8, the optimiser Keskar et al. trained both
+    /// regimes with; weight decay is then an L2 term added to the gradient (as torch.optim.Adam). Null when unset, so
+    /// specs written before this field existed keep their fingerprints.
+    /// </summary>
+    public string? Optimizer { get; init; }
+    /// <summary>SGD's momentum (0: plain SGD, the papers' default); Adam has its own (beta1).</summary>
     public double Momentum { get; init; }
     /// <summary>"step" (LR / 10 at 50% and 75% of the iterations, the papers' default), "constant" or "cosine".</summary>
     public string Schedule { get; init; } = "step";

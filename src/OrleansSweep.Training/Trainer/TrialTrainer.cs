@@ -19,7 +19,7 @@ namespace OrleansSweep.Training.Trainer;
 public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null, Action<long>? AfterStep = null);
 
 /// <summary>
-/// Trains one trial: SGD at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
+/// Trains one trial: SGD (or Adam) at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
 /// epoch budget for every batch size; every step a full batch of m drawn by a seeded permutation per epoch (the last
 /// partial batch is dropped); test loss and accuracy after every epoch; a checkpoint after every k-th epoch. Resuming
 /// from a checkpoint continues bit-identically on CPU (same seed, same threads). Divergence ends the trial as a result.
@@ -41,7 +41,7 @@ public static class TrialTrainer
         model.train();
 
         double peakLearningRate = trial.LearningRate;
-        using var optimizer = optim.SGD(model.parameters(), peakLearningRate, trial.Training.Momentum, weight_decay: trial.Training.WeightDecay);
+        using var optimizer = CreateOptimizer(trial.Training, model, peakLearningRate);
         using var permutationRng = new Generator((ulong)trial.Seed);
         using var augmentationRng = new Generator((ulong)trial.Seed ^ 0x5EED_A11C_E5L);
 
@@ -197,6 +197,12 @@ public static class TrialTrainer
 
     /// <summary>Where a stopped epoch was: the permutation generator before its draw, the steps taken, their loss sum.</summary>
     private sealed record PartialEpoch(byte[] PermutationRngBeforeEpoch, int Steps, double LossSum);
+
+    private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(OrleansSweep.Core.Specs.TrainingSpec training, nn.Module model, double learningRate) =>
+        training.Optimizer == "adam"
+            // Kingma & Ba's (and Keras', which Keskar et al. used) defaults; TorchSharp's own beta2 default is 0.99.
+            ? optim.Adam(model.parameters(), learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: training.WeightDecay)
+            : optim.SGD(model.parameters(), learningRate, training.Momentum, weight_decay: training.WeightDecay);
 
     private static void Restore(TrainingCheckpoint checkpoint, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
     {
