@@ -25,7 +25,7 @@ try
 // A setting the silo cannot use (a value that does not bind, an address that is not one, a port in use, a certificate
 // that does not load, a malformed appsettings.json): one line naming it, exit 2. systemd and kubectl show the last lines
 // of a failed start; a stack trace there would bury it.
-catch (Exception e) when (e is ClusterSiloSettingException or InvalidDataException or FormatException or TlsConfigurationException)
+catch (Exception e) when (e is ClusterSettingException or InvalidDataException or FormatException or TlsConfigurationException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

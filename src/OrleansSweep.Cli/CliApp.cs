@@ -172,7 +172,7 @@ public static class CliApp
             return await action();
         }
         catch (Exception e) when (e is SpecException or Abstractions.SpecRejectedException or Abstractions.TlsConfigurationException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
-                                       or Reporting.StudyReadException or Grains.Hosting.ClusterSiloSettingException)
+                                       or Reporting.StudyReadException or Grains.Hosting.ClusterSettingException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return ExitCodes.UserError;

@@ -5,11 +5,13 @@ using Orleans.Configuration;
 using Orleans.Serialization;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
+using OrleansSweep.Grains.Hosting;
+using Orleans.Runtime;
 
 namespace OrleansSweep.Cli;
 
 /// <summary>A client connected to a running cluster (Redis membership), for submit/watch/status/list/pause/cancel.</summary>
-public sealed class ClusterConnection : IAsyncDisposable
+public sealed partial class ClusterConnection : IAsyncDisposable
 {
     private readonly IHost _host;
 
@@ -23,6 +25,9 @@ public sealed class ClusterConnection : IAsyncDisposable
     public static async Task<ClusterConnection> ConnectAsync(Settings settings, CancellationToken cancellation)
     {
         var tls = settings.TlsCertificate is { } path ? ClusterTls.Load(path) : null;
+        // Redis first: "Redis is not running" and "no silo is up" need different fixes, and Orleans tells them apart late.
+        await RedisProbe.EnsureReachableAsync(settings.Redis, "--redis");
+        var retry = new GatewayConnectRetry(GatewayRetryWindow);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
@@ -31,6 +36,7 @@ public sealed class ClusterConnection : IAsyncDisposable
             client.UseRedisClustering(settings.Redis);
             if (tls is not null) client.UseTls(tls, o => ClusterTls.Configure(o, tls));
             client.Services.AddSerializer(s => s.AddOrleansSweepSerializers());
+            client.Services.AddSingleton<IClientConnectionRetryFilter>(retry);
         });
         var host = builder.Build();
         try
@@ -43,12 +49,29 @@ public sealed class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnavailableException(
-                $"cannot reach cluster '{settings.ClusterId}' through Redis at {settings.Redis}: {e.GetBaseException().Message} " +
-                "(is Redis running, and at least one silo? `orleans-sweep silo` starts one" +
-                (tls is null ? "; a cluster using TLS needs --tls-certificate)." : "; does the cluster use this TLS certificate?)."));
+            throw new ClusterUnavailableException(Describe(settings, retry.LastFailure ?? e, tls is not null));
         }
     }
+
+    /// <summary>How long a first connection keeps retrying (a silo starting up registers well within it).</summary>
+    public static readonly TimeSpan GatewayRetryWindow = TimeSpan.FromSeconds(5);
+
+    private static string Describe(Settings settings, Exception failure, bool usesTls)
+    {
+        string cluster = $"cluster '{settings.ClusterId}'";
+        if (failure is SiloUnavailableException && failure.Message.Contains("gateway", StringComparison.OrdinalIgnoreCase))
+            return $"no silo of {cluster} is registered in Redis at {settings.Redis} (start one with `orleans-sweep silo`; " +
+                   "--cluster-id and --service-id must be the silos').";
+        // A gateway that drops the connection (a TLS mismatch looks the same from here) or does not answer. Orleans'
+        // own "will retry after ..." is not true any more by the time the user reads it.
+        string reason = RetryNote().Replace(failure.GetBaseException().Message, "");
+        return $"cannot reach {cluster} through Redis at {settings.Redis}: {reason} " +
+               "(is at least one silo running? `orleans-sweep silo` starts one" +
+               (usesTls ? "; does the cluster use this TLS certificate?)." : "; a cluster using TLS needs --tls-certificate).");
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@",? will retry after [0-9.]+ ?m?s")]
+    private static partial System.Text.RegularExpressions.Regex RetryNote();
 
     public async ValueTask DisposeAsync()
     {

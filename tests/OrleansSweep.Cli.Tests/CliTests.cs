@@ -251,8 +251,20 @@ public sealed class CliTests : IDisposable
     {
         string spec = WriteSpec(SyntheticFashion.SpecJson("unreachable", "/tmp"));
         Assert.Equal(ExitCodes.Unavailable, await Run("submit", spec, "--redis", "127.0.0.1:1,connectTimeout=500", "--cluster-id", "none"));
-        Assert.Contains("cannot reach cluster 'none' through Redis at 127.0.0.1:1", _output.ToString());
+        Assert.Contains("cannot reach Redis at 127.0.0.1:1", _output.ToString());
         Assert.DoesNotContain("   at ", _output.ToString());
+    }
+
+    [Fact]
+    public async Task A_cluster_with_no_silo_up_is_reported_as_such_within_the_retry_window()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(ExitCodes.Unavailable, await Run("list", "--redis", SiloProcesses.Redis, "--cluster-id", "no-silo-" + Guid.NewGuid().ToString("N")));
+        clock.Stop();
+        Assert.Contains("is registered in Redis", _output.ToString());
+        Assert.Contains("start one with `orleans-sweep silo`", System.Text.RegularExpressions.Regex.Replace(_output.ToString(), @"\s+", " "));
+        // Not a timing assertion on speed: it proves the client gave up on its own rather than waiting for a caller's timeout.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"gave up after {clock.Elapsed}");
     }
 
     [Fact]

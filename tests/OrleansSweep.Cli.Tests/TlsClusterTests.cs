@@ -85,6 +85,8 @@ public sealed class TlsClusterTests : IAsyncLifetime
         string stranger = _work.Combine("stranger.pfx");
         WriteSelfSigned(stranger, "CN=orleans-sweep-test-cluster");
         Assert.Equal(ExitCodes.Unavailable, await Cli(["status", "tls", .. _silos.Cluster, "--tls-certificate", stranger]));
+        Assert.Contains("does the cluster use this TLS certificate?", Said);
+        Assert.DoesNotContain("will retry", Said);
 
         // A certificate file that is not one: named, exit 2.
         Assert.Equal(ExitCodes.UserError, await Cli(["status", "tls", .. _silos.Cluster, "--tls-certificate", spec]));

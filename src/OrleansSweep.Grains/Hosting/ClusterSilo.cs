@@ -62,13 +62,13 @@ public sealed class ClusterSiloOptions
     {
         settingName ??= ConfigurationKey;
         if (!IPAddress.TryParse(Address, out _))
-            throw new ClusterSiloSettingException($"{settingName(nameof(Address))}: '{Address}' is not an IP address.");
+            throw new ClusterSettingException($"{settingName(nameof(Address))}: '{Address}' is not an IP address.");
         if (LeaseSeconds < 3)
-            throw new ClusterSiloSettingException($"{settingName(nameof(LeaseSeconds))}: {LeaseSeconds} (expected at least 3 seconds).");
+            throw new ClusterSettingException($"{settingName(nameof(LeaseSeconds))}: {LeaseSeconds} (expected at least 3 seconds).");
         if (DashboardPort != 0 && !IPAddress.TryParse(DashboardAddress, out _))
-            throw new ClusterSiloSettingException($"{settingName(nameof(DashboardAddress))}: '{DashboardAddress}' is not an IP address.");
+            throw new ClusterSettingException($"{settingName(nameof(DashboardAddress))}: '{DashboardAddress}' is not an IP address.");
         if (DashboardPort is < 0 or > 65535)
-            throw new ClusterSiloSettingException($"{settingName(nameof(DashboardPort))}: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
+            throw new ClusterSettingException($"{settingName(nameof(DashboardPort))}: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
     }
 
     /// <summary>"OrleansSweep:SiloPort": how appsettings, environment and the silo host's command line name a setting.</summary>
@@ -83,7 +83,7 @@ public sealed class ClusterSiloOptions
         }
         catch (InvalidOperationException e) // the binder's "Failed to convert configuration value 'abc' at 'OrleansSweep:SiloPort' ..."
         {
-            throw new ClusterSiloSettingException(e.Message);
+            throw new ClusterSettingException(e.Message);
         }
         return options;
     }

@@ -5,8 +5,8 @@ using StackExchange.Redis;
 
 namespace OrleansSweep.Grains.Hosting;
 
-/// <summary>A silo setting that cannot work (a bad value, a port taken): the message names the setting.</summary>
-public sealed class ClusterSiloSettingException(string message) : ArgumentException(message);
+/// <summary>A cluster setting (a silo's or a client's) that cannot work (a bad value, a port taken): the message names the setting.</summary>
+public sealed class ClusterSettingException(string message) : ArgumentException(message);
 
 /// <summary>
 /// Checks made before a silo starts, so the usual mistakes (a port in use, Redis not running) get one clear line naming
@@ -28,12 +28,12 @@ public static class SiloPreflight
         }
         if (options.DashboardPort != 0)
             EnsurePortFree(options.DashboardAddress, options.DashboardPort, settingName(nameof(ClusterSiloOptions.DashboardPort)));
-        await EnsureRedisReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
+        await RedisProbe.EnsureReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
     }
 
     public static void EnsurePortFree(string address, int port, string setting)
     {
-        if (port is < 1 or > 65535) throw new ClusterSiloSettingException($"{setting}: {port} (expected a TCP port, 1-65535).");
+        if (port is < 1 or > 65535) throw new ClusterSettingException($"{setting}: {port} (expected a TCP port, 1-65535).");
         try
         {
             using var probe = new TcpListener(IPAddress.Parse(address), port);
@@ -41,30 +41,11 @@ public static class SiloPreflight
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new ClusterSiloSettingException($"{setting}: {address}:{port} is already in use (another silo?); pick a free port.");
+            throw new ClusterSettingException($"{setting}: {address}:{port} is already in use (another silo?); pick a free port.");
         }
         catch (SocketException e)
         {
-            throw new ClusterSiloSettingException($"{setting}: cannot listen on {address}:{port} ({e.Message}).");
-        }
-    }
-
-    public static async Task EnsureRedisReachableAsync(string configuration, string setting)
-    {
-        ConfigurationOptions options;
-        try { options = ConfigurationOptions.Parse(configuration); }
-        catch (ArgumentException e) { throw new ClusterSiloSettingException($"{setting}: '{configuration}' is not a Redis configuration ({e.Message})."); }
-        options.AbortOnConnectFail = true;
-        if (options.ConnectTimeout > 5000) options.ConnectTimeout = 5000;
-        try
-        {
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
-            await connection.GetDatabase().PingAsync();
-        }
-        catch (RedisConnectionException e)
-        {
-            throw new ClusterUnavailableException($"cannot reach Redis at {configuration}: {e.Message.Split('.')[0]} " +
-                $"(start it with `redis-server`, or point {setting} at the cluster's).");
+            throw new ClusterSettingException($"{setting}: cannot listen on {address}:{port} ({e.Message}).");
         }
     }
 }
