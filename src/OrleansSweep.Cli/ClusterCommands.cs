@@ -37,7 +37,7 @@ public static class ClusterCommands
         {
             var parsed = SweepSpecLoader.LoadFile(p.GetValue(spec)!);
             await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
-            var snapshot = await cluster.Client.StartAsync(parsed);
+            var snapshot = await cluster.Client.StartAsync(parsed, token);
             console.MarkupLineInterpolated($"Submitted sweep [bold]{parsed.Name}[/]: {snapshot.TotalTrials} trials, {snapshot.Finished} already finished. Follow it with `orleans-sweep watch {parsed.Name}`.");
             return ExitCodes.Ok;
         }));
@@ -92,7 +92,7 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         }));
 
-        Command Control(string name, string description, Func<OrleansSweep.Client.SweepClient, string, Task> act)
+        Command Control(string name, string description, Func<OrleansSweep.Client.SweepClient, string, CancellationToken, Task> act)
         {
             var command = WithCluster(new Command(name, description) { sweep });
             command.SetAction((p, token) => guard(async () =>
@@ -100,7 +100,7 @@ public static class ClusterCommands
                 await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
                 string target = p.GetValue(sweep)!;
                 await Existing(cluster, target);
-                await act(cluster.Client, target);
+                await act(cluster.Client, target, token);
                 var after = await cluster.Client.GetSnapshotAsync(target);
                 console.MarkupLineInterpolated($"Sweep [bold]{target}[/]: {after.State.ToString().ToLowerInvariant()}.");
                 return ExitCodes.Ok;
@@ -157,9 +157,9 @@ public static class ClusterCommands
         }));
 
         return [silo, submit, watch, status, list,
-            Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).", (c, s) => c.PauseAsync(s)),
-            Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).", (c, s) => c.CancelAsync(s)),
-            Control("continue", "Resume a paused or cancelled sweep on the cluster.", async (c, s) => await c.ResumeAsync(s))];
+            Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).", (c, s, t) => c.PauseAsync(s, t)),
+            Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).", (c, s, t) => c.CancelAsync(s, t)),
+            Control("continue", "Resume a paused or cancelled sweep on the cluster.", async (c, s, t) => await c.ResumeAsync(s, t))];
     }
 
     /// <summary>"DashboardPort" -> "dashboard-port": the flag of a silo setting.</summary>

@@ -10,9 +10,11 @@ namespace OrleansSweep.Client;
 public sealed class SweepClient(IGrainFactory grains)
 {
     /// <summary>
-    /// Watching outlives a lost silo: until the cluster declares it dead (tens of seconds) and re-activates the sweep
-    /// elsewhere from its stored state, polls fail; they are retried with back-off for up to 3 minutes before the
-    /// watcher gives up.
+    /// Calls outlive a lost silo: until the cluster declares it dead (tens of seconds) and re-activates the sweep
+    /// elsewhere from its stored state, calls to it fail; they are retried with back-off for up to 3 minutes before the
+    /// caller gives up. Safe for control calls too, because each is idempotent: starting the same spec returns the
+    /// sweep already started, pausing or cancelling a sweep that is not running does nothing, resuming a running one
+    /// returns it. A refusal (unknown sweep, rejected spec) is an answer, not a failure, and is never retried.
     /// </summary>
     private static readonly ResiliencePipeline Resilience = new ResiliencePipelineBuilder()
         .AddTimeout(TimeSpan.FromMinutes(3))
@@ -23,25 +25,32 @@ public sealed class SweepClient(IGrainFactory grains)
             UseJitter = true,
             Delay = TimeSpan.FromMilliseconds(100),
             MaxDelay = TimeSpan.FromSeconds(5),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (ArgumentException or OperationCanceledException)),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (ArgumentException or SpecRejectedException or OperationCanceledException)),
         })
         .Build();
 
     /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
-    public Task<SweepSnapshot> StartAsync(SweepSpec spec) => grains.GetGrain<ISweepGrain>(spec.Name).Start(spec);
+    public Task<SweepSnapshot> StartAsync(SweepSpec spec, CancellationToken cancellation = default) =>
+        Retried(spec.Name, sweep => sweep.Start(spec), cancellation);
 
     /// <summary>One look at a sweep; a read, so retried through a silo's failover like every poll of <see cref="WatchAsync"/>.</summary>
-    public async Task<SweepSnapshot> GetSnapshotAsync(string sweepName, CancellationToken cancellation = default)
+    public Task<SweepSnapshot> GetSnapshotAsync(string sweepName, CancellationToken cancellation = default) =>
+        Retried(sweepName, sweep => sweep.GetSnapshot(), cancellation);
+
+    public Task CancelAsync(string sweepName, CancellationToken cancellation = default) =>
+        Retried(sweepName, async sweep => { await sweep.Cancel(); return true; }, cancellation);
+
+    public Task PauseAsync(string sweepName, CancellationToken cancellation = default) =>
+        Retried(sweepName, async sweep => { await sweep.Pause(); return true; }, cancellation);
+
+    public Task<SweepSnapshot> ResumeAsync(string sweepName, CancellationToken cancellation = default) =>
+        Retried(sweepName, sweep => sweep.Resume(), cancellation);
+
+    private async Task<T> Retried<T>(string sweepName, Func<ISweepGrain, Task<T>> call, CancellationToken cancellation)
     {
         var sweep = grains.GetGrain<ISweepGrain>(sweepName);
-        return await Resilience.ExecuteAsync(async _ => await sweep.GetSnapshot(), cancellation);
+        return await Resilience.ExecuteAsync(async _ => await call(sweep), cancellation);
     }
-
-    public Task CancelAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Cancel();
-
-    public Task PauseAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Pause();
-
-    public Task<SweepSnapshot> ResumeAsync(string sweepName) => grains.GetGrain<ISweepGrain>(sweepName).Resume();
 
     /// <summary>Every sweep started on the cluster, by name.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellation = default)
