@@ -2,11 +2,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using Orleans.Serialization;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
 using OrleansSweep.Grains.Hosting;
-using Orleans.Runtime;
 
 namespace OrleansSweep.Cli;
 
@@ -54,7 +54,7 @@ public sealed partial class ClusterConnection : IAsyncDisposable
     }
 
     /// <summary>How long a first connection keeps retrying (a silo starting up registers well within it).</summary>
-    public static readonly TimeSpan GatewayRetryWindow = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan GatewayRetryWindow = TimeSpan.FromSeconds(5);
 
     private static string Describe(Settings settings, Exception failure, bool usesTls)
     {
