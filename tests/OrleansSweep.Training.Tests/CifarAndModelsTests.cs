@@ -4,6 +4,7 @@ using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Models;
 using OrleansSweep.Training.Native;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace OrleansSweep.Training.Tests;
@@ -84,6 +85,24 @@ public sealed class CifarAndModelsTests : IDisposable
         long convExtras = norm ? 2L * (16 + 48 + 96 + 64 + 64) : 16 + 48 + 96 + 64 + 64;
         long fcs = 64L * spatial * spatial * 256 + 256L * 256 + (norm ? 4L * 256 : 2L * 256) + 256 * 10 + 10;
         Assert.Equal(convs + convExtras + fcs, model.parameters().Sum(p => p.numel()));
+        model.train();
+        using var output = model.forward(randn(8, channels, size, size));
+        Assert.Equal([8L, 10L], output.shape);
+    }
+
+    [Theory]
+    [InlineData("none", 1, 28)]
+    [InlineData("batch", 1, 28)]
+    [InlineData("ghost:4", 3, 32)]
+    public void Keskar_f1_has_five_hidden_layers_of_512_and_outputs_ten_logits(string bn, int channels, int size)
+    {
+        using var model = new KeskarF1(BnMode.Parse(bn), channels, size, size);
+        bool norm = bn != "none";
+        long inputs = (long)channels * size * size;
+        // Each hidden layer: weights plus either a bias (no BN) or BN's weight and bias.
+        long hidden = inputs * 512 + 4L * 512 * 512 + 5L * (norm ? 2 * 512 : 512);
+        Assert.Equal(hidden + 512L * 10 + 10, model.parameters().Sum(p => p.numel()));
+        Assert.Equal(norm ? 5 : 0, model.modules().Count(m => m is BatchNorm2d || m is GhostBatchNorm2d));
         model.train();
         using var output = model.forward(randn(8, channels, size, size));
         Assert.Equal([8L, 10L], output.shape);

@@ -84,6 +84,16 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Trains_keskar_f1_with_adam_and_batch_norm()
+    {
+        var trial = Trial(epochs: 2, lr: "2^-14", bn: "batch") with { Model = new ModelSpec { Architecture = "keskar-f1" } }; // eta = 16 x 2^-14 = 0.001
+        trial = trial with { Training = trial.Training with { Optimizer = "adam" } };
+        var result = Train(trial);
+        Assert.Equal(TrialStatus.Completed, result.Status);
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss);
+    }
+
+    [Fact]
     public void Adam_trains_when_the_spec_names_it_and_is_not_sgd_under_another_name()
     {
         var sgd = Trial(epochs: 2, lr: "2^-14");

@@ -40,8 +40,8 @@ public sealed class AlexNetSmall : nn.Module<Tensor, Tensor>
         features = nn.Sequential(layers);
         long flat = (long)channels * height * width;
         head = nn.Sequential(
-            ("fc1", nn.Linear(flat, 256, hasBias: !hasNorm)), ("norm_fc1", Norm1d(bn, 256)), ("relu_fc1", nn.ReLU()),
-            ("fc2", nn.Linear(256, 256, hasBias: !hasNorm)), ("norm_fc2", Norm1d(bn, 256)), ("relu_fc2", nn.ReLU()),
+            ("fc1", nn.Linear(flat, 256, hasBias: !hasNorm)), ("norm_fc1", FlatNorm.For(bn, 256)), ("relu_fc1", nn.ReLU()),
+            ("fc2", nn.Linear(256, 256, hasBias: !hasNorm)), ("norm_fc2", FlatNorm.For(bn, 256)), ("relu_fc2", nn.ReLU()),
             ("classifier", nn.Linear(256, classes)));
         RegisterComponents();
         using var noGrad = no_grad();
@@ -50,26 +50,9 @@ public sealed class AlexNetSmall : nn.Module<Tensor, Tensor>
                 nn.init.kaiming_normal_(parameter, mode: nn.init.FanInOut.FanIn, nonlinearity: nn.init.NonlinearityType.ReLU);
     }
 
-    /// <summary>BN over features of a fully connected layer: the 2-d norm applied to [N, C, 1, 1].</summary>
-    private static nn.Module<Tensor, Tensor> Norm1d(BnMode bn, long features) =>
-        bn.Kind == BnKind.None ? nn.Identity() : new FlatNorm(CifarResNet.Norm(bn, features));
-
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
         return head.forward(features.forward(input).flatten(1)).MoveToOuterDisposeScope();
-    }
-
-    private sealed class FlatNorm : nn.Module<Tensor, Tensor>
-    {
-        private readonly nn.Module<Tensor, Tensor> norm;
-
-        public FlatNorm(nn.Module<Tensor, Tensor> inner) : base(nameof(FlatNorm))
-        {
-            norm = inner;
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input) => norm.forward(input.unsqueeze(-1).unsqueeze(-1)).flatten(1);
     }
 }

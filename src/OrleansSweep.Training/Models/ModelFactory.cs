@@ -17,6 +17,7 @@ public static class ModelFactory
             manual_seed(seed);
             if (ModelArchitecture.TryGetResNetBlocks(model.Architecture, out int blocks)) return new CifarResNet(blocks, bn, channels);
             if (model.Architecture == ModelArchitecture.AlexNetSmall) return new AlexNetSmall(bn, channels, height, width);
+            if (model.Architecture == ModelArchitecture.KeskarF1) return new KeskarF1(bn, channels, height, width);
             throw new ArgumentException($"model.architecture: unknown model '{model.Architecture}' (expected one of: {string.Join(", ", ModelArchitecture.Known)}).");
         }
     }
