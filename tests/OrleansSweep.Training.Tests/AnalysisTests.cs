@@ -108,6 +108,10 @@ public sealed class AnalysisTests : IDisposable
         Assert.Equal(64, analysis.EvaluationSubset);
         Assert.Equal(["full@0.001", "random@0.001"], analysis.Sharpness.Select(s => s.Key));
         Assert.All(analysis.Sharpness, s => Assert.Equal(analysis.TrainLoss, s.BaseLoss, 6));
+        // Training accuracy on the same 64 images: a whole number of them.
+        double correct = analysis.TrainAccuracy!.Value * 64;
+        Assert.InRange(correct, 0, 64);
+        Assert.Equal(Math.Round(correct), correct, 6);
         Assert.NotNull(analysis.Hessian);
         Assert.InRange(analysis.Hessian!.Iterations, 1, 5);
     }

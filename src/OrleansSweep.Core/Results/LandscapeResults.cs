@@ -25,6 +25,8 @@ public sealed record TrialAnalysis
     public int EvaluationSubset { get; init; }
     /// <summary>f at the trained weights.</summary>
     public double TrainLoss { get; init; }
+    /// <summary>Accuracy on the same training images at the trained weights (null in results analysed before it was recorded).</summary>
+    public double? TrainAccuracy { get; init; }
     public IReadOnlyList<SharpnessMeasurement> Sharpness { get; init; } = [];
     public EigenvalueMeasurement? Hessian { get; init; }
     /// <summary>Why a measurement could not be made (the trial's training result stands regardless).</summary>

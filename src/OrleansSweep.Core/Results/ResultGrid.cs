@@ -19,7 +19,9 @@ public sealed record GridCell(
     IReadOnlyDictionary<string, double>? MedianSharpness = null,
     double? MedianHessianEigenvalue = null,
     double? MedianAnalysisTrainLoss = null,
-    double? MedianGeneralisationGap = null)
+    double? MedianGeneralisationGap = null,
+    double? MedianAnalysisTrainAccuracy = null,
+    double? MedianAccuracyGap = null)
 {
     public bool IsFinished => Completed + Diverged + Failed == Seeds;
 
@@ -74,7 +76,11 @@ public sealed record ResultGrid(string BnMode, IReadOnlyList<int> BatchSizes, IR
                     MedianAnalysisTrainLoss: MedianOrNull(Analysed(completed).Select(r => (double?)r.Analysis!.TrainLoss)),
                     // Per seed, then the median: test loss (final, as reported) minus the training loss at the final weights.
                     MedianGeneralisationGap: MedianOrNull(Analysed(completed).Where(r => r.FinalTestLoss is not null)
-                        .Select(r => (double?)(r.FinalTestLoss!.Value - r.Analysis!.TrainLoss))));
+                        .Select(r => (double?)(r.FinalTestLoss!.Value - r.Analysis!.TrainLoss))),
+                    MedianAnalysisTrainAccuracy: MedianOrNull(Analysed(completed).Select(r => r.Analysis!.TrainAccuracy)),
+                    // Keskar et al.'s Table 2 terms: training accuracy at the final weights minus the test accuracy reported.
+                    MedianAccuracyGap: MedianOrNull(Analysed(completed).Where(r => r.Analysis!.TrainAccuracy is not null)
+                        .Select(r => (double?)(r.Analysis!.TrainAccuracy!.Value - r.FinalTestAccuracy!.Value))));
             }
             grids.Add(new ResultGrid(mode, spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, cells));
         }

@@ -26,12 +26,14 @@ public static class TrialAnalyzer
         var sharpness = new List<SharpnessMeasurement>();
         EigenvalueMeasurement? hessian = null;
         double trainLoss = double.NaN;
+        double? trainAccuracy = null;
         string? error = null;
         using (images)
         using (labels)
         {
             try
             {
+                trainAccuracy = TrialTrainer.Evaluate(model, images, labels, evaluationBatchSize).Accuracy;
                 using (var flat = new FlatParameters(model, images, labels, evaluationBatchSize))
                 {
                     var (loss, gradient) = flat.LossAndGradient();
@@ -58,6 +60,7 @@ public static class TrialAnalyzer
         return new TrialAnalysis
         {
             EvaluationSubset = (int)Math.Min(spec.EvaluationSubset, data.TrainImages.shape[0]), TrainLoss = trainLoss,
+            TrainAccuracy = trainAccuracy,
             Sharpness = sharpness, Hessian = hessian, Error = error, Seconds = clock.Elapsed.TotalSeconds,
         };
     }
