@@ -221,7 +221,10 @@ public static class StudyFigures
         Loss(p => p.TestLoss, "test loss", MarkerShape.OpenCircle);
         var accuracyAxis = plot.Axes.Right;
         foreach (var (select, name, marker) in new (Func<InterpolationPoint, double>, string, MarkerShape)[]
-                 { (p => p.TrainAccuracy * 100, "train accuracy (%)", MarkerShape.FilledSquare), (p => p.TestAccuracy * 100, "test accuracy (%)", MarkerShape.OpenSquare) })
+                 {
+                     (p => InterpolationPoint.AccuracyWhereDefined(p.TrainLoss, p.TrainAccuracy) * 100, "train accuracy (%)", MarkerShape.FilledSquare),
+                     (p => InterpolationPoint.AccuracyWhereDefined(p.TestLoss, p.TestAccuracy) * 100, "test accuracy (%)", MarkerShape.OpenSquare),
+                 })
         {
             var s = plot.Add.Scatter(alphas, [.. line.Points.Select(select)]);
             s.LegendText = name;

@@ -80,4 +80,25 @@ public sealed class LandscapeTests
         var expected = (smallState["stem_norm.running_mean"] + largeState["stem_norm.running_mean"]) / 2;
         Assert.True(probe.state_dict()["stem_norm.running_mean"].allclose(expected, rtol: 1e-5, atol: 1e-6));
     }
+
+    [Fact]
+    public void Where_extrapolated_bn_variance_turns_negative_the_point_has_no_loss_and_no_accuracy()
+    {
+        using var dir = new TemporaryDirectory();
+        SyntheticFashion.Write(dir.Path, trainCount: 64, testCount: 32);
+        var data = DatasetCatalog.Load(new DatasetSpec { Name = "fashion-mnist", Path = dir.Path });
+        using var tensors = TensorData.Create(data, CPU);
+        var spec = new ModelSpec { Architecture = "keskar-f1" };
+        using var model = ModelFactory.Create(spec, BnMode.Batch, 1, 1, 28, 28);
+        var smallState = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var largeState = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        // Variance 1 at the small batch, 10 at the large one: at alpha = -1 the line's variance is 2 x 1 - 10 = -8.
+        largeState["layers.norm1.norm.running_var"] = full_like(smallState["layers.norm1.norm.running_var"], 10.0);
+
+        var points = LineInterpolation.Evaluate(model, smallState, largeState, tensors, alphas: [-1, 0, 1]);
+
+        Assert.True(double.IsNaN(points[0].TrainLoss) && double.IsNaN(points[0].TestLoss));
+        Assert.True(double.IsNaN(points[0].TrainAccuracy) && double.IsNaN(points[0].TestAccuracy));
+        Assert.All(points.Skip(1), p => Assert.True(double.IsFinite(p.TrainLoss) && p.TestAccuracy is >= 0 and <= 1));
+    }
 }

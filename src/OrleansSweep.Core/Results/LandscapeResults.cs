@@ -35,7 +35,14 @@ public sealed record TrialAnalysis
 }
 
 /// <summary>Loss and accuracy at theta(alpha) = alpha * theta_large + (1 - alpha) * theta_small.</summary>
-public sealed record InterpolationPoint(double Alpha, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy);
+public sealed record InterpolationPoint(double Alpha, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy)
+{
+    /// <summary>
+    /// Where the loss is not finite the logits are NaN and their argmax is no prediction (it picks class 0, which reads
+    /// as chance accuracy): such a point has no accuracy. Lines written before this rule still hold those numbers.
+    /// </summary>
+    public static double AccuracyWhereDefined(double loss, double accuracy) => double.IsFinite(loss) ? accuracy : double.NaN;
+}
 
 /// <summary>The 1-d parametric plot between two trials' final weights.</summary>
 public sealed record InterpolationResult(string Name, string SmallTrialId, string LargeTrialId, IReadOnlyList<InterpolationPoint> Points);

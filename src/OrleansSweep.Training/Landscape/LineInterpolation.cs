@@ -29,7 +29,8 @@ public static class LineInterpolation
             Load(model, smallBatch, largeBatch, alpha);
             var (trainLoss, trainAccuracy) = TrialTrainer.Evaluate(model, data.TrainImages, data.TrainLabels, evaluationBatchSize);
             var (testLoss, testAccuracy) = TrialTrainer.Evaluate(model, data.TestImages, data.TestLabels, evaluationBatchSize);
-            points.Add(new InterpolationPoint(alpha, trainLoss, trainAccuracy, testLoss, testAccuracy));
+            points.Add(new InterpolationPoint(alpha, trainLoss, InterpolationPoint.AccuracyWhereDefined(trainLoss, trainAccuracy),
+                testLoss, InterpolationPoint.AccuracyWhereDefined(testLoss, testAccuracy)));
         }
         return points;
     }
