@@ -34,7 +34,7 @@ public sealed record DatasetSpec
 
 public sealed record ModelSpec
 {
-    /// <summary>"resnet8", "resnet20", "resnet32" (the CIFAR ResNets of He et al., 6n+2 layers) "alexnet-small" (Masters &amp; Luschi) or "keskar-f1" (Keskar et al.'s 5 x 512 fully connected net).</summary>
+    /// <summary>"resnet8", "resnet20", "resnet32" (the CIFAR ResNets of He et al., 6n+2 layers), "alexnet-small" (Masters &amp; Luschi) or "keskar-f1" (Keskar et al.'s 5 x 512 fully connected net).</summary>
     public required string Architecture { get; init; }
 }
 
