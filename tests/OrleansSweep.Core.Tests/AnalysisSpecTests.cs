@@ -46,6 +46,8 @@ public class AnalysisSpecTests
         "small.seed: 9 is not in grid.seeds")]
     [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 16 } } ] }""", "missing required field(s) 'large'")]
     [InlineData("""{ "sharpness": { "epsilon": 1e-3 } }""", "unknown field 'analysis.sharpness.epsilon'")]
+    [InlineData("""{ "interpolations": [ { "name": "x", "small": { "batchSize": 16 }, "large": { "batchSize": 64 }, "bnStatistics": "running" } ] }""",
+        "analysis.interpolations[0].bnStatistics: 'running' (expected interpolate or batch)")]
     public void Bad_analysis_settings_name_the_field(string analysisJson, string expected) =>
         Assert.Contains(expected, ErrorsOf(analysisJson));
 
@@ -78,6 +80,25 @@ public class AnalysisSpecTests
             (planned[0].Job.TrialId, planned[0].Job.Interpolation!.SmallTrialId, planned[0].Job.Interpolation!.LargeTrialId));
         Assert.Equal(("bs16-lr2^-6-none-s1", "bs64-lr2^-8-none-s0"), (planned[1].Job.Interpolation!.SmallTrialId, planned[1].Job.Interpolation!.LargeTrialId));
         Assert.Equal(25, planned[0].Job.Interpolation!.Points);
+    }
+
+    [Fact]
+    public void The_lines_bn_statistics_reach_the_job_and_leave_older_jobs_fingerprints_alone()
+    {
+        var spec = WithAnalysis("""
+            { "interpolations": [ { "name": "sb-lb", "small": { "batchSize": 16 }, "large": { "batchSize": 64 }, "bnStatistics": "batch" } ] }
+            """);
+        var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Completed(t.TrialId, 0.8));
+
+        var job = InterpolationPlanner.Plan(spec, results).Single().Job;
+
+        Assert.True(job.Interpolation!.UsesBatchStatistics);
+        // Omitted, the setting is null and left out of the job's JSON: jobs planned before it existed keep their fingerprint.
+        var plain = job with { Interpolation = job.Interpolation with { BnStatistics = null } };
+        Assert.False(plain.Interpolation!.UsesBatchStatistics);
+        Assert.DoesNotContain("bnStatistics", SweepSpecLoader.ToJson(spec with { Analysis = null }));
+        Assert.DoesNotContain("bnStatistics", System.Text.Json.JsonSerializer.Serialize(plain, SweepSpecLoader.JsonOptions));
+        Assert.NotEqual(TrialFingerprint.Compute(plain), TrialFingerprint.Compute(job));
     }
 
     [Fact]

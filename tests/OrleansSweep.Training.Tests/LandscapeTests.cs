@@ -100,5 +100,11 @@ public sealed class LandscapeTests
         Assert.True(double.IsNaN(points[0].TrainLoss) && double.IsNaN(points[0].TestLoss));
         Assert.True(double.IsNaN(points[0].TrainAccuracy) && double.IsNaN(points[0].TestAccuracy));
         Assert.All(points.Skip(1), p => Assert.True(double.IsFinite(p.TrainLoss) && p.TestAccuracy is >= 0 and <= 1));
+
+        // With batch statistics BN never reads the extrapolated variance: every point has a loss and an accuracy.
+        model.eval();
+        var batchNormalised = LineInterpolation.Evaluate(model, smallState, largeState, tensors, alphas: [-1, 0, 1], batchStatistics: true);
+        Assert.All(batchNormalised, p => Assert.True(double.IsFinite(p.TrainLoss) && double.IsFinite(p.TestLoss) && p.TestAccuracy is >= 0 and <= 1));
+        Assert.False(model.training); // the mode the caller left it in
     }
 }

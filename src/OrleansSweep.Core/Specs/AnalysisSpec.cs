@@ -40,6 +40,13 @@ public sealed record HessianSpec
 }
 
 /// <summary>f(alpha x_large + (1 - alpha) x_small) for alpha in [-1, 2], train and test, BN statistics interpolated too.</summary>
+public static class InterpolationBnStatistics
+{
+    public const string Interpolate = "interpolate";
+    public const string Batch = "batch";
+    public static readonly string[] Known = [Interpolate, Batch];
+}
+
 public sealed record InterpolationSpec
 {
     /// <summary>Names the result (letters, digits, '.', '_', '-').</summary>
@@ -49,6 +56,12 @@ public sealed record InterpolationSpec
     /// <summary>alpha = 1.</summary>
     public required CellSelector Large { get; init; }
     public int Points { get; init; } = 25;
+    /// <summary>
+    /// How BN normalises along the line: "interpolate" (omitted: DESIGN §6, running statistics interpolated like the
+    /// weights) or "batch" (each evaluation batch with its own statistics, as the authors' Keras BN did; no running
+    /// statistics to extrapolate, whose variance turns negative beyond an end).
+    /// </summary>
+    public string? BnStatistics { get; init; }
 }
 
 /// <summary>One trial of the grid: a batch size, a base LR (omitted: the batch size's best by median accuracy), a BN mode and a seed.</summary>

@@ -121,6 +121,8 @@ public static partial class SpecValidator
             Check(interpolation.Name is not null && NamePattern().IsMatch(interpolation.Name),
                 $"{at}.name: '{interpolation.Name}' (expected 1-100 letters, digits, '.', '_' or '-').");
             Check(interpolation.Points is >= 2 and <= 1000, $"{at}.points: {interpolation.Points} (expected 2 to 1000).");
+            Check(interpolation.BnStatistics is null || InterpolationBnStatistics.Known.Contains(interpolation.BnStatistics),
+                $"{at}.bnStatistics: '{interpolation.BnStatistics}' (expected {string.Join(" or ", InterpolationBnStatistics.Known)}).");
             foreach (var (cell, which) in new[] { (interpolation.Small, "small"), (interpolation.Large, "large") })
             {
                 if (cell is null) continue;

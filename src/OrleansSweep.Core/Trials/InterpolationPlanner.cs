@@ -44,7 +44,7 @@ public static class InterpolationPlanner
             {
                 TrialId = JobIdFor(interpolation.Name),
                 Analysis = null,
-                Interpolation = new InterpolationJob(interpolation.Name, small.TrialId, large.TrialId, interpolation.Points),
+                Interpolation = new InterpolationJob(interpolation.Name, small.TrialId, large.TrialId, interpolation.Points, interpolation.BnStatistics),
             };
             planned.Add(new PlannedInterpolation(interpolation, job, null));
         }

@@ -28,4 +28,9 @@ public sealed record TrialSpec
 }
 
 /// <summary>An interpolation between two trials of the same sweep (alpha = 0 at the small one, 1 at the large one).</summary>
-public sealed record InterpolationJob(string Name, string SmallTrialId, string LargeTrialId, int Points);
+/// <param name="BnStatistics">The spec's setting; null (the default, running statistics interpolated) keeps the
+/// fingerprints of jobs planned before it existed.</param>
+public sealed record InterpolationJob(string Name, string SmallTrialId, string LargeTrialId, int Points, string? BnStatistics = null)
+{
+    public bool UsesBatchStatistics => BnStatistics == InterpolationBnStatistics.Batch;
+}

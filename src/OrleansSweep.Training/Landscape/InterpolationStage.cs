@@ -29,7 +29,8 @@ public static class InterpolationStage
             foreach (double alpha in LineInterpolation.Alphas(interpolation.Points))
             {
                 cancellation.ThrowIfCancellationRequested();
-                points.AddRange(LineInterpolation.Evaluate(probe, small, large, tensors, [alpha], job.Training.EvaluationBatchSize));
+                points.AddRange(LineInterpolation.Evaluate(probe, small, large, tensors, [alpha], job.Training.EvaluationBatchSize,
+                    interpolation.UsesBatchStatistics));
             }
             return new TrialResult
             {

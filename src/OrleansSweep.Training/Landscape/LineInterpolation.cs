@@ -7,7 +7,8 @@ namespace OrleansSweep.Training.Landscape;
 /// <summary>
 /// Keskar et al.'s 1-d parametric plot between a small-batch solution (alpha = 0) and a large-batch one (alpha = 1),
 /// extended to alpha in [-1, 2]. Every floating-point state entry is interpolated, BN running statistics included;
-/// integer entries (BN batch counters) are taken from the small-batch solution.
+/// integer entries (BN batch counters) are taken from the small-batch solution. With batch statistics BN normalises
+/// each evaluation batch by its own statistics instead, and the interpolated running statistics go unused.
 /// </summary>
 public static class LineInterpolation
 {
@@ -18,7 +19,7 @@ public static class LineInterpolation
 
     public static IReadOnlyList<InterpolationPoint> Evaluate(nn.Module<Tensor, Tensor> model,
         IReadOnlyDictionary<string, Tensor> smallBatch, IReadOnlyDictionary<string, Tensor> largeBatch,
-        TensorData data, IReadOnlyList<double>? alphas = null, int evaluationBatchSize = 1000)
+        TensorData data, IReadOnlyList<double>? alphas = null, int evaluationBatchSize = 1000, bool batchStatistics = false)
     {
         var keys = model.state_dict().Keys.ToList();
         var missing = keys.Where(k => !smallBatch.ContainsKey(k) || !largeBatch.ContainsKey(k)).ToList();
@@ -27,8 +28,8 @@ public static class LineInterpolation
         foreach (double alpha in alphas ?? DefaultAlphas)
         {
             Load(model, smallBatch, largeBatch, alpha);
-            var (trainLoss, trainAccuracy) = TrialTrainer.Evaluate(model, data.TrainImages, data.TrainLabels, evaluationBatchSize);
-            var (testLoss, testAccuracy) = TrialTrainer.Evaluate(model, data.TestImages, data.TestLabels, evaluationBatchSize);
+            var (trainLoss, trainAccuracy) = TrialTrainer.Evaluate(model, data.TrainImages, data.TrainLabels, evaluationBatchSize, batchStatistics);
+            var (testLoss, testAccuracy) = TrialTrainer.Evaluate(model, data.TestImages, data.TestLabels, evaluationBatchSize, batchStatistics);
             points.Add(new InterpolationPoint(alpha, trainLoss, InterpolationPoint.AccuracyWhereDefined(trainLoss, trainAccuracy),
                 testLoss, InterpolationPoint.AccuracyWhereDefined(testLoss, testAccuracy)));
         }

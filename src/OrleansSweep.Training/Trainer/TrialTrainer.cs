@@ -138,11 +138,16 @@ public static class TrialTrainer
         };
     }
 
-    /// <summary>Mean cross-entropy and accuracy over a set, in eval mode (BN running statistics), without gradients.</summary>
-    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, int batchSize)
+    /// <summary>
+    /// Mean cross-entropy and accuracy over a set, without gradients: in eval mode (BN running statistics), or with
+    /// <paramref name="batchStatistics"/> BN normalising each batch of <paramref name="batchSize"/> with its own statistics
+    /// (train mode; that also moves the running statistics, so callers that need them restore the state).
+    /// </summary>
+    public static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, Tensor images, Tensor labels, int batchSize,
+        bool batchStatistics = false)
     {
         bool wasTraining = model.training;
-        model.eval();
+        model.train(batchStatistics);
         try
         {
             using var noGrad = no_grad();
@@ -162,7 +167,7 @@ public static class TrialTrainer
         }
         finally
         {
-            if (wasTraining) model.train();
+            model.train(wasTraining);
         }
     }
 
