@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
@@ -16,7 +17,8 @@ namespace OrleansSweep.Grains.Trials;
 /// </summary>
 [DeviceSiloPlacementFilter]
 [ActivationCountBasedPlacement]
-public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, IOptions<SweepOptions> options, ILogger<TrialGrain> logger)
+public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, IOptions<SweepOptions> options,
+    IHostApplicationLifetime lifetime, ILogger<TrialGrain> logger)
     : Grain, ITrialGrain
 {
     private CancellationTokenSource _cancellation = new();
@@ -61,6 +63,12 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pi
         try
         {
             await pipelines.Reporting.ExecuteAsync(async _ => await sweep.ReportResult(result));
+        }
+        catch (Exception e) when (e is SiloUnavailableException || lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // Expected while a silo stops (this one, or the sweep's): one line, no stack trace. Not lost either way.
+            logger.LogWarning("Trial {Trial}: its result was not reported to sweep {Sweep}: {Why}; the sweep starts it again and gets it then",
+                result.TrialId, sweepName, lifetime.ApplicationStopping.IsCancellationRequested ? "this silo is stopping" : "the sweep's silo is unavailable");
         }
         catch (Exception e)
         {
