@@ -39,7 +39,7 @@ public sealed record HessianSpec
     public double Tolerance { get; init; } = 1e-3;
 }
 
-/// <summary>f(alpha x_large + (1 - alpha) x_small) for alpha in [-1, 2], train and test, BN statistics interpolated too.</summary>
+/// <summary>The values of <see cref="InterpolationSpec.BnStatistics"/>.</summary>
 public static class InterpolationBnStatistics
 {
     public const string Interpolate = "interpolate";
@@ -47,6 +47,10 @@ public static class InterpolationBnStatistics
     public static readonly string[] Known = [Interpolate, Batch];
 }
 
+/// <summary>
+/// f(alpha x_large + (1 - alpha) x_small) for alpha in [-1, 2], train and test, BN statistics interpolated too (or batch
+/// statistics, see <see cref="BnStatistics"/>).
+/// </summary>
 public sealed record InterpolationSpec
 {
     /// <summary>Names the result (letters, digits, '.', '_', '-').</summary>
