@@ -36,11 +36,14 @@ public static class CliApp
             int? threads = parse.GetValue(threadsOption);
             if (slots < 1) throw new UsageException($"--slots: {slots} (expected >= 1).");
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
+            if (slots > MaxSlotsPerDevice) throw new UsageException($"--slots: {slots} (expected at most {MaxSlotsPerDevice}).");
             int? batchPerSlot = parse.GetValue(batchPerSlotOption);
             if (batchPerSlot is < 1) throw new UsageException($"--batch-per-slot: {batchPerSlot} (expected >= 1).");
+            var devices = parse.GetValue(deviceOption)!.ToList();
+            foreach (string device in devices) CheckDevice(device);
             return new DeviceOptions
             {
-                Devices = parse.GetValue(deviceOption)!.ToList(), SlotsPerDevice = slots, ThreadsPerTrial = threads, BatchPerSlot = batchPerSlot,
+                Devices = devices, SlotsPerDevice = slots, ThreadsPerTrial = threads, BatchPerSlot = batchPerSlot,
             };
         }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
@@ -65,6 +68,7 @@ public static class CliApp
         {
             int? threads = parse.GetValue(threadsOption);
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
+            CheckDevice(parse.GetValue(trainDeviceOption)!);
             var settings = new TrainCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(trialOption), parse.GetValue(trainDeviceOption)!,
                 threads, parse.GetValue(checkpointsOption), parse.GetValue(weightsOption), parse.GetValue(jsonOption));
             return Task.Run(() => new TrainCommand(console).Execute(settings, token), CancellationToken.None);
@@ -163,6 +167,16 @@ public static class CliApp
             // cutting short a silo's graceful stop (trials checkpoint and are handed back) or a sweep's final writes.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
         }, cancellation);
+    }
+
+    /// <summary>More trials per device than any machine runs at once; beyond it a typo, and slot arithmetic stays in range.</summary>
+    private const int MaxSlotsPerDevice = 1024;
+
+    /// <summary>A device flag is checked before anything is created: a typo must not become a study of failed trials.</summary>
+    private static void CheckDevice(string device)
+    {
+        if (!Core.Devices.DeviceName.TryParse(device, out _))
+            throw new UsageException($"--device: '{device}' is not a device (expected {Core.Devices.DeviceName.Expected}).");
     }
 
     private static async Task<int> Guard(IAnsiConsole console, Func<Task<int>> action)

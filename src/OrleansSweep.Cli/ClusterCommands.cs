@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
@@ -75,7 +76,8 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         }));
 
-        var list = WithCluster(new Command("list", "List the sweeps of a cluster.") { json });
+        var list = WithCluster(new Command("list", "List the sweeps of a cluster: name, state, finished/total trials.\n\n" +
+                                                  "Example: orleans-sweep list --json") { json });
         list.SetAction((p, token) => guard(async () =>
         {
             await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
@@ -110,61 +112,94 @@ public static class ClusterCommands
 
         var silo = WithCluster(new Command("silo", "Run a cluster silo in this process until Ctrl-C (see also hosting/).\n\n" +
                                                    "Example: orleans-sweep silo --device cpu --slots 2 --silo-port 11111 --gateway-port 30000"));
-        var device = new Option<string[]>("--device") { Description = "Device(s) to train on; none: coordinator only", DefaultValueFactory = _ => ["cpu"], AllowMultipleArgumentsPerToken = true };
+        // Each flag is a configuration key of the silo host (OrleansSweep:<Key>), bound by the same code: a flag not
+        // given leaves the key unset, so the defaults live in one place (ClusterSiloOptions).
+        var defaults = new ClusterSiloOptions();
+        var device = new Option<string[]>("--device")
+        {
+            Description = $"Device(s) to train on: {Core.Devices.DeviceName.Expected} (repeatable; default {string.Join(", ", defaults.Devices)})",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var coordinator = new Option<bool>("--coordinator-only") { Description = "No devices: host sweeps, never trials" };
-        var slots = new Option<int>("--slots") { Description = "Trials sharing one device", DefaultValueFactory = _ => 1 };
+        var allowCpuFallback = new Option<bool>("--allow-cpu-fallback") { Description = "Start even when a --device cuda:N is not usable here; its trials then train on the CPU" };
+        var slots = new Option<int?>("--slots") { Description = $"Trials sharing one device (default {defaults.SlotsPerDevice})" };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
         var batchPerSlot = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) slots" };
-        var siloPort = new Option<int>("--silo-port") { DefaultValueFactory = _ => 11111 };
-        var gatewayPort = new Option<int>("--gateway-port") { DefaultValueFactory = _ => 30000 };
-        var address = new Option<string>("--address") { Description = "Address to bind and advertise (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
-        var artifacts = new Option<string>("--artifacts") { Description = "Checkpoint directory every silo reaches", DefaultValueFactory = _ => "artifacts" };
-        var dashboardPort = new Option<int>("--dashboard-port") { Description = "Port of the Orleans Dashboard on this silo; 0: none", DefaultValueFactory = _ => 8080 };
-        var dashboardAddress = new Option<string>("--dashboard-address") { Description = "Address the dashboard listens on (loopback unless set)", DefaultValueFactory = _ => "127.0.0.1" };
+        var siloPort = new Option<int?>("--silo-port") { Description = $"Silo-to-silo port (default {defaults.SiloPort})" };
+        var gatewayPort = new Option<int?>("--gateway-port") { Description = $"Port clients connect to (default {defaults.GatewayPort})" };
+        var address = new Option<string?>("--address") { Description = $"Address to bind and advertise (default {defaults.Address}: loopback)" };
+        var artifacts = new Option<string?>("--artifacts") { Description = $"Checkpoint directory every silo reaches (default {defaults.ArtifactRoot})" };
+        var dashboardPort = new Option<int?>("--dashboard-port") { Description = $"Port of the Orleans Dashboard on this silo; 0: none (default {defaults.DashboardPort})" };
+        var dashboardAddress = new Option<string?>("--dashboard-address") { Description = $"Address the dashboard listens on (default {defaults.DashboardAddress}: loopback)" };
         var dataRoot = new Option<string[]>("--data-root")
         {
-            Description = "Directory submitted specs may read datasets from (repeatable); others are refused",
-            DefaultValueFactory = _ => ["/usr/share/datasets"], AllowMultipleArgumentsPerToken = true,
+            Description = $"Directory submitted specs may read datasets from (repeatable; replaces the default {string.Join(", ", defaults.DataRoots)}); others are refused",
+            AllowMultipleArgumentsPerToken = true,
         };
-        var leaseSeconds = new Option<int>("--lease-seconds")
+        var leaseSeconds = new Option<int?>("--lease-seconds")
         {
-            Description = "Seconds without a heartbeat before a running trial is presumed lost and re-dispatched", DefaultValueFactory = _ => 60,
+            Description = $"Seconds without a heartbeat before a running trial is presumed lost and re-dispatched (default {defaults.LeaseSeconds})",
         };
-        foreach (var option in new Option[] { device, coordinator, slots, threads, batchPerSlot, siloPort, gatewayPort, address, artifacts, dashboardPort, dashboardAddress, dataRoot, leaseSeconds })
-            silo.Add(option);
+        var flags = new (Option Flag, string Key)[]
+        {
+            (device, nameof(ClusterSiloOptions.Devices)), (coordinator, nameof(ClusterSiloOptions.CoordinatorOnly)),
+            (allowCpuFallback, nameof(ClusterSiloOptions.AllowCpuFallback)), (slots, nameof(ClusterSiloOptions.SlotsPerDevice)),
+            (threads, nameof(ClusterSiloOptions.ThreadsPerTrial)), (batchPerSlot, nameof(ClusterSiloOptions.BatchPerSlot)),
+            (siloPort, nameof(ClusterSiloOptions.SiloPort)), (gatewayPort, nameof(ClusterSiloOptions.GatewayPort)),
+            (address, nameof(ClusterSiloOptions.Address)), (artifacts, nameof(ClusterSiloOptions.ArtifactRoot)),
+            (dashboardPort, nameof(ClusterSiloOptions.DashboardPort)), (dashboardAddress, nameof(ClusterSiloOptions.DashboardAddress)),
+            (dataRoot, nameof(ClusterSiloOptions.DataRoots)), (leaseSeconds, nameof(ClusterSiloOptions.LeaseSeconds)),
+            (redis, nameof(ClusterSiloOptions.Redis)), (clusterId, nameof(ClusterSiloOptions.ClusterId)),
+            (serviceId, nameof(ClusterSiloOptions.ServiceId)), (tlsCertificate, nameof(ClusterSiloOptions.TlsCertificate)),
+        };
+        foreach (var (flag, _) in flags) if (!silo.Options.Contains(flag)) silo.Add(flag);
+        var flagOfKey = flags.ToDictionary(f => f.Key, f => f.Flag.Name);
         silo.SetAction((p, token) => guard(async () =>
         {
-            var options = new ClusterSiloOptions
-            {
-                Redis = p.GetValue(redis)!, ClusterId = p.GetValue(clusterId)!, ServiceId = p.GetValue(serviceId)!,
-                Devices = p.GetValue(coordinator) ? [] : p.GetValue(device)!.ToList(), SlotsPerDevice = p.GetValue(slots),
-                ThreadsPerTrial = p.GetValue(threads), BatchPerSlot = p.GetValue(batchPerSlot), SiloPort = p.GetValue(siloPort), GatewayPort = p.GetValue(gatewayPort),
-                Address = p.GetValue(address)!, ArtifactRoot = p.GetValue(artifacts)!,
-                DashboardPort = p.GetValue(dashboardPort), DashboardAddress = p.GetValue(dashboardAddress)!,
-                TlsCertificate = p.GetValue(tlsCertificate), DataRoots = p.GetValue(dataRoot)!, LeaseSeconds = p.GetValue(leaseSeconds),
-            };
+            string Flag(string setting) => flagOfKey.GetValueOrDefault(setting, setting);
+            var options = ClusterSiloOptions.From(SiloConfiguration(p, flags), Flag);
             // The settings and the ports/Redis they point at, checked before starting, each named by its flag.
-            await SiloPreflight.CheckAsync(options, setting => "--" + Kebab(setting));
+            await SiloPreflight.CheckAsync(options, Flag);
             using var host = ClusterSiloHost.Build(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
                 .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information));
             await host.StartAsync(token);
             string dashboard = options.DashboardPort == 0 ? "" : $" Dashboard: http://{options.DashboardAddress}:{options.DashboardPort}/.";
             string tls = options.TlsCertificate is null ? "" : " Connections: mutual TLS.";
-            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.Devices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.Devices))}.{dashboard}{tls} Ctrl-C stops it.");
+            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.TrainingDevices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.TrainingDevices))}.{dashboard}{tls} Ctrl-C stops it.");
             try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
             await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back
             return ExitCodes.Ok;
         }));
 
         return [silo, submit, watch, status, list,
-            Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).", (c, s, t) => c.PauseAsync(s, t)),
-            Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).", (c, s, t) => c.CancelAsync(s, t)),
-            Control("continue", "Resume a paused or cancelled sweep on the cluster.", async (c, s, t) => await c.ResumeAsync(s, t))];
+            Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).\n\nExample: orleans-sweep pause quickstart",
+                (c, s, t) => c.PauseAsync(s, t)),
+            Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).\n\nExample: orleans-sweep cancel quickstart",
+                (c, s, t) => c.CancelAsync(s, t)),
+            Control("continue", "Resume a paused or cancelled sweep on the cluster.\n\nExample: orleans-sweep continue quickstart",
+                async (c, s, t) => await c.ResumeAsync(s, t))];
     }
 
-    /// <summary>"DashboardPort" -> "dashboard-port": the flag of a silo setting.</summary>
-    private static string Kebab(string property) =>
-        string.Concat(property.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+    /// <summary>
+    /// The flags given on the command line as the silo host's configuration keys ("--slots 2" -> OrleansSweep:SlotsPerDevice
+    /// = 2; a repeated flag -> OrleansSweep:Devices:0, :1, ...). A flag
+    /// not given leaves its key unset (--redis's shown default is the options' own).
+    /// </summary>
+    private static IConfiguration SiloConfiguration(ParseResult parse, IEnumerable<(Option Flag, string Key)> flags)
+    {
+        var values = new Dictionary<string, string?>();
+        foreach (var (flag, key) in flags)
+        {
+            if (parse.GetResult(flag) is not { Implicit: false } result) continue; // not given: the key keeps its default
+            string name = ClusterSiloOptions.ConfigurationKey(key);
+            var tokens = result.Tokens.Select(t => t.Value).ToList();
+            if (flag.ValueType == typeof(string[]))
+                for (int i = 0; i < tokens.Count; i++) values[$"{name}:{i}"] = tokens[i];
+            else
+                values[name] = tokens.Count == 0 ? "true" : tokens[^1]; // a bare switch (--coordinator-only) is true
+        }
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
 
     private static async Task<SweepSnapshot> Existing(ClusterConnection cluster, string name)
     {

@@ -3,7 +3,7 @@ namespace OrleansSweep.Cli;
 public static class ExitCodes
 {
     public const int Ok = 0;
-    /// <summary>An unexpected error (a bug): reported without a stack trace unless --verbose.</summary>
+    /// <summary>An unexpected error (a bug): reported in one line; ORLEANS_SWEEP_DEBUG=1 adds the stack trace.</summary>
     public const int InternalError = 1;
     /// <summary>Bad input: spec, dataset, study directory. The message says what to fix.</summary>
     public const int UserError = 2;

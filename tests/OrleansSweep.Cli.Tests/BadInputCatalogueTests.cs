@@ -109,6 +109,12 @@ public sealed class BadInputCatalogueTests : IDisposable
             return t.Run(t.ValidSpec());
         }, "holds a study of a different spec"),
         new("zero slots", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "0"], "--slots"),
+        new("slots beyond any machine", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "2147483647", "--device", "cpu", "--device", "cpu"],
+            "--slots: 2147483647 (expected at most 1024)."),
+        new("unknown device", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--device", "tpu"],
+            "--device: 'tpu' is not a device (expected cpu, cuda, cuda:N or auto)."),
+        new("malformed cuda device", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--device", "cuda:x"], "--device: 'cuda:x' is not a device"),
+        new("unknown device for train", t => ["train", t.ValidSpec(), "--device", "tpu"], "--device: 'tpu' is not a device"),
         new("unknown command option", t => ["run", t.ValidSpec(), "--stduy", t.StudyPath], "--stduy"),
         new("Redis unreachable", t => ["submit", t.ValidSpec(), "--redis", "127.0.0.1:1,connectTimeout=500"], "127.0.0.1:1", ExitCodes.Unavailable),
     };

@@ -293,6 +293,17 @@ public sealed class CliTests : IDisposable
         Assert.Contains("orleans-sweep run configs/quickstart.json", _output.ToString());
     }
 
+    /// <summary>README: "each has --help with an example"; every command, cluster ones included.</summary>
+    [Theory]
+    [InlineData("run")] [InlineData("resume")] [InlineData("train")] [InlineData("validate")] [InlineData("report")]
+    [InlineData("export")] [InlineData("verify")] [InlineData("silo")] [InlineData("submit")] [InlineData("watch")]
+    [InlineData("status")] [InlineData("list")] [InlineData("pause")] [InlineData("continue")] [InlineData("cancel")]
+    public async Task Every_commands_help_has_an_example(string command)
+    {
+        Assert.Equal(0, await Run(command, "--help"));
+        Assert.Contains($"Example: orleans-sweep {command}", Normalized());
+    }
+
     [Fact]
     public async Task An_unknown_command_fails()
     {

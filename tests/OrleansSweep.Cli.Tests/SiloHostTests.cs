@@ -53,6 +53,9 @@ public sealed class SiloHostTests : IDisposable
     [InlineData("LeaseSeconds=1", "OrleansSweep:LeaseSeconds: 1 (expected at least 3 seconds).")]
     [InlineData("DashboardPort=70000", "OrleansSweep:DashboardPort: 70000 is not a port")]
     [InlineData("TlsCertificate=/etc/hostname", "/etc/hostname: not a readable PKCS#12 certificate")]
+    [InlineData("Devices:0=tpu", "OrleansSweep:Devices: 'tpu' is not a device (expected cpu, cuda, cuda:N or auto).")]
+    // The CPU build never has CUDA: a GPU silo set up from the shipped files must not quietly train on its CPU.
+    [InlineData("Devices:0=cuda:0", "OrleansSweep:Devices: device cuda:0 requested but CUDA is not available")]
     public async Task A_setting_the_silo_cannot_use_is_one_line_naming_it_and_exit_2(string setting, string expected)
     {
         var (exitCode, output) = await RunHostAsync(setting);

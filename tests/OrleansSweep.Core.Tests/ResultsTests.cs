@@ -14,6 +14,20 @@ public class ResultsTests
     public void Median(double[] values, double expected) => Assert.Equal(expected, Statistics.Median(values));
 
     [Fact]
+    public void A_trials_status_and_failure_kind_are_written_as_names_and_read_from_names_or_old_numbers()
+    {
+        var failed = new TrialResult { TrialId = "t", Status = TrialStatus.Failed, FailureKind = FailureKind.Transient };
+        string json = System.Text.Json.JsonSerializer.Serialize(failed, SweepSpecLoader.JsonOptions);
+        Assert.Contains("\"status\": \"failed\"", json);
+        Assert.Contains("\"failureKind\": \"transient\"", json);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TrialResult>(json, SweepSpecLoader.JsonOptions)!;
+        Assert.Equal((TrialStatus.Failed, FailureKind.Transient), (back.Status, back.FailureKind!.Value));
+        // What results.json held before statuses were names: 2 = completed, 0 = deterministic.
+        var old = System.Text.Json.JsonSerializer.Deserialize<TrialResult>("""{ "trialId": "t", "status": 2, "failureKind": 0 }""", SweepSpecLoader.JsonOptions)!;
+        Assert.Equal((TrialStatus.Completed, FailureKind.Deterministic), (old.Status, old.FailureKind!.Value));
+    }
+
+    [Fact]
     public void Final_accuracy_is_the_median_of_the_last_five_epochs()
     {
         var epochs = new[] { 0.1, 0.9, 0.5, 0.6, 0.7, 0.2, 0.65 }.Select((a, i) => new EpochMetrics(i + 1, 0, 0, a, 0)).ToList();

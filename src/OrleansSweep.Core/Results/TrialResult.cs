@@ -1,5 +1,13 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace OrleansSweep.Core.Results;
 
+/// <summary>
+/// Written as its name in JSON ("completed"), so results.json and `train --json` say what they mean; read from a name
+/// or from the number that earlier versions wrote, so older studies still read.
+/// </summary>
+[JsonConverter(typeof(CamelCaseEnumConverter<TrialStatus>))]
 public enum TrialStatus
 {
     Pending,
@@ -20,6 +28,7 @@ public static class TrialStatusExtensions
 }
 
 /// <summary>Why a trial failed, which decides whether it is tried again.</summary>
+[JsonConverter(typeof(CamelCaseEnumConverter<FailureKind>))]
 public enum FailureKind
 {
     /// <summary>Bad spec or data: the same attempt would fail the same way. Never retried.</summary>
@@ -63,3 +72,7 @@ public sealed record TrialResult
     /// <summary>Set for the sweep's interpolation jobs instead of epochs.</summary>
     public InterpolationResult? Interpolation { get; init; }
 }
+
+/// <summary>An enum as its camel-case name in JSON; integers (what earlier versions wrote) are still read.</summary>
+public sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: true)
+    where TEnum : struct, Enum;

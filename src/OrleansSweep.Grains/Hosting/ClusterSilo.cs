@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Devices;
 using OrleansSweep.Grains.Devices;
 
 namespace OrleansSweep.Grains.Hosting;
@@ -17,8 +18,25 @@ public sealed class ClusterSiloOptions
     public string ServiceId { get; set; } = "orleans-sweep";
     /// <summary>StackExchange.Redis configuration string: membership, sweep state and reminders.</summary>
     public string Redis { get; set; } = "127.0.0.1:6379";
-    /// <summary>Devices this silo trains on ("cpu", "cuda:0", ...); empty: a coordinator only.</summary>
-    public List<string> Devices { get; set; } = ["cpu"];
+    /// <summary>
+    /// Devices this silo trains on ("cpu", "cuda:0", ...); empty: a coordinator only. Configured devices replace this
+    /// default (<see cref="From"/>); they are not added to it.
+    /// </summary>
+    public List<string> Devices { get; set; } = [.. DefaultDevices];
+    /// <summary>
+    /// A silo that hosts sweeps but never trials, whatever <see cref="Devices"/> says by default: the way to say "no
+    /// devices" where a list cannot be empty (environment variables, command-line keys).
+    /// </summary>
+    public bool CoordinatorOnly { get; set; }
+
+    /// <summary>The devices this silo trains on: none for a coordinator.</summary>
+    public IReadOnlyList<string> TrainingDevices => CoordinatorOnly ? [] : Devices;
+    /// <summary>
+    /// A configured cuda:N that this build or machine cannot use is refused at start (preflight) unless this is true;
+    /// then its trials train on the CPU and each result says so. A GPU node quietly training on its CPU is a slow node
+    /// nobody asked for.
+    /// </summary>
+    public bool AllowCpuFallback { get; set; }
     public int SlotsPerDevice { get; set; } = 1;
     /// <summary>Packing: a trial of batch m takes ceil(m / BatchPerSlot) slots (see DeviceOptions.BatchPerSlot).</summary>
     public int? BatchPerSlot { get; set; }
@@ -33,7 +51,10 @@ public sealed class ClusterSiloOptions
     /// Directories a submitted spec's dataset.path must lie in (after resolving "..", links): specs come from clients,
     /// and must not make silos read elsewhere. The dataset packages' system location is always allowed.
     /// </summary>
-    public string[] DataRoots { get; set; } = ["/usr/share/datasets"];
+    public string[] DataRoots { get; set; } = [.. DefaultDataRoots];
+
+    public static readonly IReadOnlyList<string> DefaultDevices = ["cpu"];
+    public static readonly IReadOnlyList<string> DefaultDataRoots = ["/usr/share/datasets"];
     /// <summary>
     /// Seconds without progress or heartbeat after which a running trial is presumed lost (its silo died) and
     /// re-dispatched from its checkpoint; heartbeats come every sixth of it. Shorter: faster recovery, more messages.
@@ -61,6 +82,15 @@ public sealed class ClusterSiloOptions
     public void Validate(Func<string, string>? settingName = null)
     {
         settingName ??= ConfigurationKey;
+        foreach (string device in TrainingDevices)
+            if (!DeviceName.TryParse(device, out _))
+                throw new ClusterSettingException($"{settingName(nameof(Devices))}: '{device}' is not a device (expected {DeviceName.Expected}).");
+        if (SlotsPerDevice < 1)
+            throw new ClusterSettingException($"{settingName(nameof(SlotsPerDevice))}: {SlotsPerDevice} (expected at least 1).");
+        if (ThreadsPerTrial is < 1)
+            throw new ClusterSettingException($"{settingName(nameof(ThreadsPerTrial))}: {ThreadsPerTrial} (expected at least 1, or unset for cores / slots).");
+        if (BatchPerSlot is < 1)
+            throw new ClusterSettingException($"{settingName(nameof(BatchPerSlot))}: {BatchPerSlot} (expected at least 1, or unset).");
         if (!IPAddress.TryParse(Address, out _))
             throw new ClusterSettingException($"{settingName(nameof(Address))}: '{Address}' is not an IP address.");
         if (LeaseSeconds < 3)
@@ -74,17 +104,35 @@ public sealed class ClusterSiloOptions
     /// <summary>"OrleansSweep:SiloPort": how appsettings, environment and the silo host's command line name a setting.</summary>
     public static string ConfigurationKey(string property) => $"{Section}:{property}";
 
-    public static ClusterSiloOptions From(IConfiguration configuration)
+    /// <summary>
+    /// The options as configured. The binder appends configured list items to a list's initial items, so lists are
+    /// bound into empty ones and get their defaults only when the configuration does not name them at all: configured
+    /// devices and data roots replace the defaults. `"Devices": []` in a JSON file names the key (it reaches the
+    /// configuration as a key without a value) and so means "no devices"; <see cref="CoordinatorOnly"/> says the same
+    /// where a list cannot be empty.
+    /// </summary>
+    public static ClusterSiloOptions From(IConfiguration configuration, Func<string, string>? settingName = null)
     {
-        var options = new ClusterSiloOptions();
+        settingName ??= ConfigurationKey;
+        var section = configuration.GetSection(Section);
+        var options = new ClusterSiloOptions { Devices = [], DataRoots = [] };
         try
         {
-            configuration.GetSection(Section).Bind(options);
+            section.Bind(options);
         }
         catch (InvalidOperationException e) // the binder's "Failed to convert configuration value 'abc' at 'OrleansSweep:SiloPort' ..."
         {
             throw new ClusterSettingException(e.Message);
         }
+        var named = section.GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (options.CoordinatorOnly)
+        {
+            if (options.Devices.Count > 0)
+                throw new ClusterSettingException($"{settingName(nameof(CoordinatorOnly))}: true, but {settingName(nameof(Devices))} lists " +
+                                                  $"{string.Join(", ", options.Devices)} (a coordinator-only silo has no devices; set one or the other).");
+        }
+        else if (!named.Contains(nameof(Devices))) options.Devices = [.. DefaultDevices];
+        if (!named.Contains(nameof(DataRoots))) options.DataRoots = [.. DefaultDataRoots];
         return options;
     }
 }
@@ -125,7 +173,7 @@ public static class ClusterSilo
             silo.AddOrleansSweep(
                 d =>
                 {
-                    d.Devices = options.Devices; d.SlotsPerDevice = options.SlotsPerDevice;
+                    d.Devices = [.. options.TrainingDevices]; d.SlotsPerDevice = options.SlotsPerDevice;
                     d.ThreadsPerTrial = options.ThreadsPerTrial; d.BatchPerSlot = options.BatchPerSlot;
                 },
                 sweeps: s =>

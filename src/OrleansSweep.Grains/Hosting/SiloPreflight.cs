@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Devices;
+using OrleansSweep.Training.Native;
+using OrleansSweep.Training.Trainer;
 using StackExchange.Redis;
 
 namespace OrleansSweep.Grains.Hosting;
@@ -19,6 +22,7 @@ public static class SiloPreflight
     {
         settingName ??= ClusterSiloOptions.ConfigurationKey;
         options.Validate(settingName);
+        EnsureDevicesUsable(options, settingName);
         // Local mistakes before remote ones: the certificate file, then the ports, then Redis.
         if (options.TlsCertificate is { } certificate) ClusterTls.Load(certificate).Dispose();
         if (!options.Kubernetes) // in a pod, Kubernetes hosting binds the pod's IP: nothing here to probe
@@ -29,6 +33,23 @@ public static class SiloPreflight
         if (options.DashboardPort != 0)
             EnsurePortFree(options.DashboardAddress, options.DashboardPort, settingName(nameof(ClusterSiloOptions.DashboardPort)));
         await RedisProbe.EnsureReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
+    }
+
+    /// <summary>
+    /// A configured cuda:N this build or machine cannot use is refused (unless <see cref="ClusterSiloOptions.AllowCpuFallback"/>):
+    /// otherwise every trial sent here would quietly train on the CPU. Loads the native backend only when a CUDA device
+    /// is configured, so coordinators and CPU silos start as before.
+    /// </summary>
+    public static void EnsureDevicesUsable(ClusterSiloOptions options, Func<string, string> settingName)
+    {
+        if (options.AllowCpuFallback) return;
+        var cuda = options.TrainingDevices.Select(DeviceName.Parse).Where(d => d.IsCuda).ToList();
+        if (cuda.Count == 0) return;
+        TorchNativeLoader.EnsureLoaded();
+        foreach (var device in cuda)
+            if (TorchDevices.Unavailability(device) is { } why)
+                throw new ClusterSettingException($"{settingName(nameof(ClusterSiloOptions.Devices))}: {why}, so this silo would train on its CPU; " +
+                                                  $"configure cpu, or set {settingName(nameof(ClusterSiloOptions.AllowCpuFallback))}=true to accept that.");
     }
 
     public static void EnsurePortFree(string address, int port, string setting)

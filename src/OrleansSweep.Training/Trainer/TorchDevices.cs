@@ -1,4 +1,4 @@
-using System.Globalization;
+using OrleansSweep.Core.Devices;
 using TorchSharp;
 
 namespace OrleansSweep.Training.Trainer;
@@ -13,19 +13,25 @@ public static class TorchDevices
     public static torch.Device Resolve(string? configured, out string? fallbackReason)
     {
         fallbackReason = null;
-        string name = string.IsNullOrWhiteSpace(configured) ? "auto" : configured.Trim().ToLowerInvariant();
-        if (name == "cpu") return torch.CPU;
-        bool available = torch.cuda.is_available();
-        if (name == "auto") return available ? torch.CUDA : torch.CPU;
-        if (name == "cuda" || name.StartsWith("cuda:", StringComparison.Ordinal))
+        var device = string.IsNullOrWhiteSpace(configured) ? new DeviceName(DeviceKind.Auto, 0) : DeviceName.Parse(configured);
+        if (device.Kind == DeviceKind.Cpu) return torch.CPU;
+        fallbackReason = Unavailability(device);
+        if (device.Kind == DeviceKind.Auto)
         {
-            int index = name == "cuda" ? 0 : int.Parse(name["cuda:".Length..], NumberStyles.None, CultureInfo.InvariantCulture);
-            if (available && index < torch.cuda.device_count()) return new torch.Device(DeviceType.CUDA, index);
-            fallbackReason = available
-                ? $"device {name} does not exist (this machine has {torch.cuda.device_count()} CUDA devices); training on cpu."
-                : $"device {name} requested but CUDA is not available (CPU build or no GPU); training on cpu.";
-            return torch.CPU;
+            fallbackReason = null; // auto means "whatever is there": CPU is not a fallback
+            return torch.cuda.is_available() ? torch.CUDA : torch.CPU;
         }
-        throw new ArgumentException($"device '{configured}' is not a device name (expected cpu, cuda, cuda:N or auto).");
+        if (fallbackReason is null) return new torch.Device(DeviceType.CUDA, device.Index);
+        fallbackReason += "; training on cpu.";
+        return torch.CPU;
+    }
+
+    /// <summary>Why a CUDA device cannot be used on this machine and build, or null when it can (cpu and auto always can).</summary>
+    public static string? Unavailability(DeviceName device)
+    {
+        if (!device.IsCuda) return null;
+        if (!torch.cuda.is_available()) return $"device {device} requested but CUDA is not available (CPU build of TorchSharp, or no GPU or driver)";
+        int count = torch.cuda.device_count();
+        return device.Index < count ? null : $"device {device} does not exist (this machine has {count} CUDA device{(count == 1 ? "" : "s")})";
     }
 }

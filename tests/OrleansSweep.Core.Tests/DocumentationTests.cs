@@ -1,0 +1,18 @@
+using System.Text.RegularExpressions;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Core.Tests;
+
+/// <summary>What README.md shows is what the build compiles.</summary>
+public class DocumentationTests
+{
+    [Fact]
+    public void The_readmes_client_sample_is_the_program_the_solution_compiles()
+    {
+        string readme = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "README.md"));
+        var sample = Regex.Match(readme, "```csharp\n(.*?)```", RegexOptions.Singleline);
+        Assert.True(sample.Success, "README.md has no C# sample");
+        string compiled = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "samples", "ClientSample", "Program.cs"));
+        Assert.Equal(compiled.ReplaceLineEndings("\n"), sample.Groups[1].Value.ReplaceLineEndings("\n"));
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
+using OrleansSweep.Grains.Hosting;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Grains.Tests.Hosting;
+
+/// <summary>
+/// Each configuration file the project ships (the silo host's appsettings.json, the systemd env file, the Kubernetes
+/// manifest's env) bound through the real options code yields exactly the devices, slots, data roots and ports its
+/// comments promise. Lists replace their defaults: before, the binder appended configured devices to the default
+/// "cpu", so a GPU machine also trained on its CPU.
+/// </summary>
+public sealed class ShippedConfigurationTests
+{
+    private static string Shipped(string relative) => Path.Combine(RepositoryRoot.Path, relative);
+
+    private static ClusterSiloOptions Bind(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        ClusterSiloOptions.From(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+
+    /// <summary>Environment variables as .NET's environment configuration reads them: "__" separates sections.</summary>
+    private static ClusterSiloOptions BindEnvironment(IEnumerable<(string Name, string Value)> variables) =>
+        Bind(variables.Select(v => new KeyValuePair<string, string?>(v.Name.Replace("__", ":"), v.Value)));
+
+    [Fact]
+    public void The_silo_hosts_appsettings_yields_one_cpu_slot_on_loopback()
+    {
+        var options = ClusterSiloOptions.From(new ConfigurationBuilder().AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json")).Build());
+        Assert.Equal(["cpu"], options.TrainingDevices);
+        Assert.Equal(1, options.SlotsPerDevice);
+        Assert.Equal(["/usr/share/datasets"], options.DataRoots);
+        Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
+        Assert.Equal(("127.0.0.1", "127.0.0.1"), (options.Address, options.DashboardAddress));
+        Assert.False(options.AllowCpuFallback);
+    }
+
+    [Fact]
+    public void The_systemd_env_file_yields_exactly_its_two_gpus()
+    {
+        var variables = File.ReadAllLines(Shipped("hosting/systemd/orleans-sweep.env"))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#'))
+            .Select(line => (line[..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..]));
+        var options = BindEnvironment(variables);
+        Assert.Equal(["cuda:0", "cuda:1"], options.TrainingDevices);
+        Assert.Equal(2, options.SlotsPerDevice);
+        Assert.Equal(["/usr/share/datasets"], options.DataRoots);
+        Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
+        Assert.Equal("10.0.0.11", options.Address);
+        Assert.Equal("127.0.0.1", options.DashboardAddress);
+        Assert.Equal("/srv/orleans-sweep/artifacts", options.ArtifactRoot);
+        Assert.False(options.AllowCpuFallback);
+    }
+
+    [Fact]
+    public void The_kubernetes_manifest_yields_its_one_gpu_and_the_dataset_volume()
+    {
+        string manifest = File.ReadAllText(Shipped("hosting/kubernetes/orleans-sweep.yaml"));
+        var variables = Regex.Matches(manifest, """name:\s*(OrleansSweep__[A-Za-z0-9_]+)\s*,\s*value:\s*"([^"]*)"\s*\}""")
+            .Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
+        Assert.NotEmpty(variables);
+        var options = BindEnvironment(variables);
+        Assert.Equal(["cuda:0"], options.TrainingDevices);
+        Assert.Equal(2, options.SlotsPerDevice);
+        Assert.True(options.Kubernetes);
+        Assert.Equal("/artifacts", options.ArtifactRoot);
+        Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
+        string dataRoot = Assert.Single(options.DataRoots);
+        // The data root is a mounted volume of the pod, not a directory of the image.
+        Assert.Matches($@"mountPath:\s*{Regex.Escape(dataRoot)}\b", manifest);
+    }
+
+    [Fact]
+    public void Configured_lists_replace_their_defaults()
+    {
+        var options = Bind([new("OrleansSweep:Devices:0", "cuda:3"), new("OrleansSweep:DataRoots:0", "/data")]);
+        Assert.Equal(["cuda:3"], options.TrainingDevices);
+        Assert.Equal(["/data"], options.DataRoots);
+        var defaults = Bind([]);
+        Assert.Equal(["cpu"], defaults.TrainingDevices);
+        Assert.Equal(["/usr/share/datasets"], defaults.DataRoots);
+    }
+
+    [Fact]
+    public void Coordinator_only_is_expressible_in_configuration()
+    {
+        Assert.Empty(Bind([new("OrleansSweep:CoordinatorOnly", "true")]).TrainingDevices);
+        string json = Path.Combine(Directory.CreateTempSubdirectory("silo-config-").FullName, "appsettings.json");
+        File.WriteAllText(json, """{ "OrleansSweep": { "Devices": [] } }""");
+        try { Assert.Empty(ClusterSiloOptions.From(new ConfigurationBuilder().AddJsonFile(json).Build()).TrainingDevices); }
+        finally { Directory.Delete(Path.GetDirectoryName(json)!, recursive: true); }
+        var both = Assert.Throws<ClusterSettingException>(() => Bind([new("OrleansSweep:CoordinatorOnly", "true"), new("OrleansSweep:Devices:0", "cpu")]));
+        Assert.Contains("OrleansSweep:CoordinatorOnly", both.Message);
+    }
+
+    [Theory]
+    [InlineData("tpu")]
+    [InlineData("cuda:x")]
+    [InlineData("cuda:-1")]
+    public void A_device_that_is_not_one_is_named(string device)
+    {
+        var options = Bind([new("OrleansSweep:Devices:0", device)]);
+        var error = Assert.Throws<ClusterSettingException>(() => options.Validate());
+        Assert.Equal($"OrleansSweep:Devices: '{device}' is not a device (expected cpu, cuda, cuda:N or auto).", error.Message);
+    }
+
+    [Fact]
+    public void A_cuda_device_this_cpu_build_cannot_use_is_refused_unless_the_fallback_is_allowed()
+    {
+        var gpu = Bind([new("OrleansSweep:Devices:0", "cuda:0")]);
+        var error = Assert.Throws<ClusterSettingException>(() => SiloPreflight.EnsureDevicesUsable(gpu, ClusterSiloOptions.ConfigurationKey));
+        Assert.StartsWith("OrleansSweep:Devices: device cuda:0 requested but CUDA is not available", error.Message);
+        Assert.Contains("OrleansSweep:AllowCpuFallback=true", error.Message);
+        SiloPreflight.EnsureDevicesUsable(Bind([new("OrleansSweep:Devices:0", "cuda:0"), new("OrleansSweep:AllowCpuFallback", "true")]),
+            ClusterSiloOptions.ConfigurationKey);
+        SiloPreflight.EnsureDevicesUsable(Bind([]), ClusterSiloOptions.ConfigurationKey); // cpu: nothing to check
+    }
+}
