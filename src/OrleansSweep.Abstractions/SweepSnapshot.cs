@@ -1,9 +1,8 @@
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Abstractions;
-
-public enum SweepState { NotStarted, Running, Completed, Cancelled, Paused }
 
 /// <summary>Where one running trial stands.</summary>
 [GenerateSerializer, Immutable]

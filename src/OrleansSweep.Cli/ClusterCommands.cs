@@ -9,6 +9,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Grains.Hosting;
 using Spectre.Console;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Cli;
 
@@ -157,7 +158,7 @@ public static class ClusterCommands
         silo.SetAction((p, token) => guard(async () =>
         {
             string Flag(string setting) => flagOfKey.GetValueOrDefault(setting, setting);
-            var options = ClusterSiloOptions.From(SiloConfiguration(p, flags), Flag);
+            var options = ClusterSiloOptions.From(SiloConfiguration(p, flags));
             // The settings and the ports/Redis they point at, checked before starting, each named by its flag.
             await SiloPreflight.CheckAsync(options, Flag);
             using var host = ClusterSiloHost.Build(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)

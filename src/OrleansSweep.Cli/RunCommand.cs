@@ -7,6 +7,7 @@ using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Native;
 using Spectre.Console;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Cli;
 

@@ -3,6 +3,7 @@ using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Cli.Tests;
 

@@ -7,6 +7,7 @@ using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Grains.Trials;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

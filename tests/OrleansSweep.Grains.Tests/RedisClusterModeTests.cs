@@ -4,6 +4,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.TestSupport;
 using StackExchange.Redis;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

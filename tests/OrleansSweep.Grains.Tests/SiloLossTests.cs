@@ -3,6 +3,7 @@ using OrleansSweep.Client;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

@@ -8,6 +8,7 @@ using OrleansSweep.Core.Specs;
 using OrleansSweep.Grains.Storage;
 using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

@@ -3,6 +3,7 @@ using Orleans.Runtime;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

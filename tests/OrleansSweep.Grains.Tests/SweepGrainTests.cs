@@ -2,6 +2,7 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Tests;
 

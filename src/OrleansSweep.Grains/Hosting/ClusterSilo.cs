@@ -24,8 +24,8 @@ public sealed class ClusterSiloOptions
     /// </summary>
     public List<string> Devices { get; set; } = [.. DefaultDevices];
     /// <summary>
-    /// A silo that hosts sweeps but never trials, whatever <see cref="Devices"/> says by default: the way to say "no
-    /// devices" where a list cannot be empty (environment variables, command-line keys).
+    /// A silo that hosts sweeps but never trials, whatever <see cref="Devices"/> says (a shipped appsettings.json lists
+    /// "cpu"; the environment overriding it cannot empty a list): the way to say "no devices" anywhere.
     /// </summary>
     public bool CoordinatorOnly { get; set; }
 
@@ -111,9 +111,8 @@ public sealed class ClusterSiloOptions
     /// configuration as a key without a value) and so means "no devices"; <see cref="CoordinatorOnly"/> says the same
     /// where a list cannot be empty.
     /// </summary>
-    public static ClusterSiloOptions From(IConfiguration configuration, Func<string, string>? settingName = null)
+    public static ClusterSiloOptions From(IConfiguration configuration)
     {
-        settingName ??= ConfigurationKey;
         var section = configuration.GetSection(Section);
         var options = new ClusterSiloOptions { Devices = [], DataRoots = [] };
         try
@@ -125,13 +124,7 @@ public sealed class ClusterSiloOptions
             throw new ClusterSettingException(e.Message);
         }
         var named = section.GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (options.CoordinatorOnly)
-        {
-            if (options.Devices.Count > 0)
-                throw new ClusterSettingException($"{settingName(nameof(CoordinatorOnly))}: true, but {settingName(nameof(Devices))} lists " +
-                                                  $"{string.Join(", ", options.Devices)} (a coordinator-only silo has no devices; set one or the other).");
-        }
-        else if (!named.Contains(nameof(Devices))) options.Devices = [.. DefaultDevices];
+        if (!options.CoordinatorOnly && !named.Contains(nameof(Devices))) options.Devices = [.. DefaultDevices];
         if (!named.Contains(nameof(DataRoots))) options.DataRoots = [.. DefaultDataRoots];
         return options;
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Placement;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -40,6 +41,7 @@ public static class SiloBuilderExtensions
         });
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));
+        silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<DeviceSlotPool>();
         silo.Services.AddSingleton<ClusterCapacity>();
         silo.Services.AddSingleton<ResiliencePipelineProvider>();

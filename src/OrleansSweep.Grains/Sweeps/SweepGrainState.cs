@@ -2,12 +2,16 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Grains.Sweeps;
 
-/// <summary>What a sweep persists before acknowledging any change. Fields carry [Id]s so later versions can read it.</summary>
+/// <summary>
+/// What a sweep persists before acknowledging any change (<see cref="ISweepLedgerState"/>: the ledger's state). Fields
+/// carry [Id]s so later versions can read it; the [Id]s are the stored format, never renumbered.
+/// </summary>
 [GenerateSerializer]
-public sealed class SweepGrainState
+public sealed class SweepGrainState : ISweepLedgerState
 {
     [Id(0)] public int FormatVersion { get; set; } = 1;
     [Id(1)] public SweepSpec? Spec { get; set; }

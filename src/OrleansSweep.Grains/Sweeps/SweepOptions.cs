@@ -1,3 +1,4 @@
+using OrleansSweep.Core.Sweeps;
 using OrleansSweep.Core.Trials;
 
 namespace OrleansSweep.Grains.Sweeps;
@@ -26,4 +27,7 @@ public sealed class SweepOptions
 
     /// <summary>Back-off and bound for transient failures (lost silo, expired lease, storage or memory trouble).</summary>
     public RetryBackoff Retry { get; set; } = RetryBackoff.Default;
+
+    /// <summary>The settings the sweep's bookkeeping (Core's <see cref="SweepLedger"/>) runs with.</summary>
+    public SweepLedgerSettings Ledger => new() { LeaseDuration = LeaseDuration, Retry = Retry, DefaultMaxConcurrentTrials = DefaultMaxConcurrentTrials };
 }

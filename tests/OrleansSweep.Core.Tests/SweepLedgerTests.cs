@@ -1,0 +1,188 @@
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Sweeps;
+using OrleansSweep.Core.Trials;
+using OrleansSweep.TestSupport;
+
+namespace OrleansSweep.Core.Tests;
+
+/// <summary>The sweep's bookkeeping without Orleans: every rule the sweep grain relies on, with the clock passed in.</summary>
+public class SweepLedgerTests
+{
+    private static readonly DateTime T0 = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+    private static readonly SweepLedgerSettings Settings = new()
+    {
+        LeaseDuration = TimeSpan.FromSeconds(60), Retry = new RetryBackoff(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30), MaxAttempts: 3),
+    };
+
+    private static SweepLedger Started(out SweepLedgerState state, SweepSpec? spec = null)
+    {
+        state = new SweepLedgerState();
+        var ledger = new SweepLedger(state, Settings, new Random(1));
+        Assert.Equal(Admission.Created, ledger.Admit(spec ?? SampleResults.Spec, dataRoots: null));
+        return ledger;
+    }
+
+    private static TrialResult Done(string id) => SampleResults.Completed(id, 0.8);
+
+    [Fact]
+    public void A_new_sweep_lays_out_every_cell_pending_and_the_same_spec_again_changes_nothing()
+    {
+        var ledger = Started(out var state);
+        Assert.Equal(12, ledger.TotalTrials);
+        Assert.All(state.Statuses.Values, s => Assert.Equal(TrialStatus.Pending, s));
+        Assert.Equal(SweepState.Running, state.State);
+        Assert.Equal(Admission.Unchanged, ledger.Admit(SampleResults.Spec, null));
+        var other = SweepSpecLoader.Parse(SweepSpecLoader.ToJson(SampleResults.Spec).Replace("\"epochs\": 1", "\"epochs\": 2"));
+        var refused = Assert.Throws<AdmissionRejectedException>(() => ledger.Admit(other, null));
+        Assert.Contains("already exists with a different spec", refused.Message);
+    }
+
+    [Fact]
+    public void A_spec_outside_the_data_roots_is_refused()
+    {
+        var ledger = new SweepLedger(new SweepLedgerState(), Settings);
+        var elsewhere = SampleResults.Spec with { Dataset = SampleResults.Spec.Dataset with { Path = "/etc" } };
+        var refused = Assert.Throws<AdmissionRejectedException>(() => ledger.Admit(elsewhere, ["/nonexistent-root"]));
+        Assert.Contains("dataset", refused.Message);
+        Assert.Null(ledger.Spec);
+    }
+
+    [Fact]
+    public void Dispatch_hands_out_trials_in_grid_order_up_to_the_limit()
+    {
+        var ledger = Started(out var state);
+        var first = ledger.TakeDispatchable(clusterDeviceSlots: 3, T0);
+        Assert.Equal(GridExpander.Expand(SampleResults.Spec).Take(3).Select(t => t.TrialId), first.Select(t => t.TrialId));
+        Assert.All(first, t => Assert.Equal(TrialStatus.Running, state.Statuses[t.TrialId]));
+        Assert.Empty(ledger.TakeDispatchable(3, T0)); // the limit is reached
+        Assert.Equal(ReportOutcome.Changed, ledger.Report(Done(first[1].TrialId), T0));
+        var next = Assert.Single(ledger.TakeDispatchable(3, T0));
+        Assert.Equal(GridExpander.Expand(SampleResults.Spec)[3].TrialId, next.TrialId);
+    }
+
+    [Theory]
+    [InlineData(null, 0, 1)]   // no cluster slots published: the configured default
+    [InlineData(null, 4, 4)]   // the cluster's device slots
+    [InlineData(2, 4, 2)]      // the spec's cap wins
+    public void The_concurrency_limit_is_the_specs_cap_else_the_clusters_slots_else_the_default(int? cap, int slots, int limit)
+    {
+        var spec = SampleResults.Spec with { Execution = new ExecutionSpec { MaxConcurrentTrials = cap } };
+        Assert.Equal(limit, Started(out _, spec).ConcurrencyLimit(slots));
+    }
+
+    [Fact]
+    public void A_result_is_recorded_exactly_once_and_the_sweep_completes_with_the_last()
+    {
+        var ledger = Started(out var state);
+        foreach (var trial in GridExpander.Expand(SampleResults.Spec))
+        {
+            ledger.TakeDispatchable(12, T0);
+            Assert.Equal(ReportOutcome.Changed, ledger.Report(Done(trial.TrialId), T0));
+        }
+        Assert.Equal(SweepState.Completed, state.State);
+        string id = state.Results.Keys.First();
+        var second = Done(id) with { FinalTestAccuracy = 0.1 };
+        Assert.Equal(ReportOutcome.Duplicate, ledger.Report(second, T0));
+        Assert.Equal(0.8, state.Results[id].FinalTestAccuracy);
+        Assert.Equal(1, state.Results[id].Attempts);
+        Assert.Throws<ArgumentException>(() => ledger.Report(Done("bs999-lr2^-8-none-s0"), T0));
+    }
+
+    [Fact]
+    public void A_transient_failure_backs_off_then_runs_again_and_gives_up_after_the_last_attempt()
+    {
+        var ledger = Started(out var state, SampleResults.Spec with { Execution = new ExecutionSpec { MaxConcurrentTrials = 1 } });
+        var notices = new List<RetryNotice>();
+        ledger.RetryScheduled += notices.Add;
+        string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
+        var failure = new TrialResult { TrialId = id, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient, FailureReason = "disk full" };
+
+        ledger.Report(failure, T0);
+        Assert.Equal(TrialStatus.Pending, state.Statuses[id]);
+        var wait = state.NotBefore[id] - T0;
+        Assert.InRange(wait, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)); // [base/2, base] after the first failure
+        Assert.NotEqual(id, ledger.TakeDispatchable(1, T0).Single().TrialId); // the next cell runs meanwhile
+        ledger.Report(Done(state.Statuses.First(s => s.Value == TrialStatus.Running).Key), T0);
+        Assert.Equal(id, ledger.TakeDispatchable(1, T0 + wait).Single().TrialId); // its back-off is over: first in grid order
+
+        ledger.Report(failure, T0 + wait);
+        Assert.Equal(id, ledger.TakeDispatchable(1, T0 + TimeSpan.FromMinutes(1)).Single().TrialId);
+        ledger.Report(failure, T0 + TimeSpan.FromMinutes(1));
+        var given = state.Results[id];
+        Assert.Equal((TrialStatus.Failed, FailureKind.Transient, 3), (given.Status, given.FailureKind!.Value, given.Attempts));
+        Assert.Equal("disk full (gave up after 3 attempts)", given.FailureReason);
+        Assert.Equal([2, 3, 3], notices.Select(n => n.NextAttempt));
+        Assert.Null(notices[^1].Delay);
+    }
+
+    [Fact]
+    public void A_deterministic_failure_and_a_divergence_are_results_at_once()
+    {
+        var ledger = Started(out var state);
+        var two = ledger.TakeDispatchable(2, T0);
+        ledger.Report(new TrialResult { TrialId = two[0].TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Deterministic, FailureReason = "corrupt" }, T0);
+        ledger.Report(new TrialResult { TrialId = two[1].TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }, T0);
+        Assert.Equal(TrialStatus.Failed, state.Results[two[0].TrialId].Status);
+        Assert.Equal(TrialStatus.Diverged, state.Results[two[1].TrialId].Status);
+        Assert.Empty(state.TransientFailures);
+    }
+
+    [Fact]
+    public void An_expired_lease_sends_the_trial_back_through_the_retry_path_and_progress_renews_it()
+    {
+        var ledger = Started(out var state);
+        var two = ledger.TakeDispatchable(2, T0);
+        ledger.Progress(two[0].TrialId, new EpochMetrics(1, 1, 1, 0.5, 1), T0 + TimeSpan.FromSeconds(50));
+        Assert.Empty(ledger.ExpireLeases(T0 + TimeSpan.FromSeconds(60)));
+        var expired = ledger.ExpireLeases(T0 + TimeSpan.FromSeconds(61));
+        Assert.Equal([two[1].TrialId], expired);
+        Assert.Equal(TrialStatus.Pending, state.Statuses[two[1].TrialId]);
+        Assert.Equal(1, state.TransientFailures[two[1].TrialId]);
+        Assert.Equal([two[0].TrialId], ledger.LatestProgress.Keys);
+        ledger.Heartbeat(two[0].TrialId, T0 + TimeSpan.FromSeconds(100));
+        Assert.Empty(ledger.ExpireLeases(T0 + TimeSpan.FromSeconds(159)));
+    }
+
+    [Fact]
+    public void A_stopped_trial_of_a_paused_sweep_is_pending_again_and_resume_runs_it()
+    {
+        var ledger = Started(out var state);
+        var two = ledger.TakeDispatchable(2, T0);
+        Assert.Equal(two.Select(t => t.TrialId).Order(), ledger.Pause().Order());
+        Assert.Empty(ledger.TakeDispatchable(2, T0)); // paused: nothing new
+        Assert.Empty(ledger.Pause());                  // twice: nothing more to stop
+        ledger.Report(new TrialResult { TrialId = two[0].TrialId, Status = TrialStatus.Cancelled }, T0);
+        Assert.Equal(TrialStatus.Pending, state.Statuses[two[0].TrialId]);
+        Assert.False(state.Results.ContainsKey(two[0].TrialId));
+
+        Assert.True(ledger.ResumeStopped());
+        Assert.Equal(SweepState.Running, state.State);
+        Assert.Equal(TrialStatus.Pending, state.Statuses[two[1].TrialId]); // never reported: pending, not stuck running
+        Assert.Equal(two.Select(t => t.TrialId), ledger.TakeDispatchable(2, T0).Select(t => t.TrialId));
+    }
+
+    [Fact]
+    public void A_cancelled_sweep_records_its_stopped_trials_and_the_same_spec_again_resumes_it()
+    {
+        var ledger = Started(out var state);
+        string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
+        Assert.Equal([id], ledger.Cancel());
+        ledger.Report(new TrialResult { TrialId = id, Status = TrialStatus.Cancelled }, T0);
+        Assert.Equal(TrialStatus.Cancelled, state.Results[id].Status);
+        Assert.Equal(Admission.Resumed, ledger.Admit(SampleResults.Spec, null));
+        Assert.False(state.Results.ContainsKey(id));
+        Assert.Equal(id, ledger.TakeDispatchable(1, T0).Single().TrialId);
+    }
+
+    [Fact]
+    public void A_ledger_rebuilt_from_its_state_carries_on_where_it_was()
+    {
+        var ledger = Started(out var state);
+        var running = ledger.TakeDispatchable(3, T0);
+        ledger.Report(Done(running[0].TrialId), T0);
+        var again = new SweepLedger(state, Settings);
+        Assert.Equal(running.Skip(1).Select(t => t.TrialId), again.RestartRunning(T0).Select(t => t.TrialId));
+        Assert.Equal(GridExpander.Expand(SampleResults.Spec)[3].TrialId, again.TakeDispatchable(3, T0).Single().TrialId);
+    }
+}
