@@ -10,9 +10,11 @@ using OrleansSweep.Client;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.Grains.Trials;
+using OrleansSweep.Grains;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Benchmarks;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 
 // Configuration: appsettings.json (beside the program, then in the working directory), then environment
 // (OrleansSweep__Redis=...), then command line (--OrleansSweep:SiloPort=11112). See hosting/README.md.
@@ -25,16 +25,17 @@ try
 // A setting the silo cannot use (a value that does not bind, an address that is not one, a port in use, a certificate
 // that does not load, a malformed appsettings.json): one line naming it, exit 2. systemd and kubectl show the last lines
 // of a failed start; a stack trace there would bury it.
-catch (Exception e) when (e is ClusterSettingException or InvalidDataException or FormatException or TlsConfigurationException)
+// Redis not started yet or at another address is exit 69 (EX_UNAVAILABLE): a condition to wait out, which systemd's
+// Restart= retries.
+catch (Exception e) when (e is OrleansSweep.Core.IUserError user)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return user.ExitCode;
+}
+catch (Exception e) when (e is InvalidDataException or FormatException) // appsettings.json that is not JSON
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
-}
-catch (ClusterUnavailableException e)
-{
-    // Redis not started yet or another address: a condition to wait out (69 = EX_UNAVAILABLE; systemd's Restart= retries).
-    Console.Error.WriteLine($"error: {e.Message}");
-    return 69;
 }
 using (host)
 {

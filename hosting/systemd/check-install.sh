@@ -30,7 +30,7 @@ fail() { echo "$me: FAIL: $*" >&2; exit 1; }
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 unit_source="$here/orleans-sweep-silo.service"
-options_sources=("$repo"/src/OrleansSweep.Grains/Hosting/*.cs)
+options_sources=("$repo"/hosting/OrleansSweep.Hosting/*.cs)
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (useradd --prefix and chown need it): sudo bash $0"
 for tool in systemd-analyze:systemd systemctl:systemd useradd:passwd install:coreutils timeout:coreutils; do

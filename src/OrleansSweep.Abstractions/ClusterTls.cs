@@ -6,7 +6,7 @@ using Orleans.Connections.Security;
 namespace OrleansSweep.Abstractions;
 
 /// <summary>A TLS certificate that cannot be used; the message names the file and what is wrong.</summary>
-public sealed class TlsConfigurationException(string message) : Exception(message);
+public sealed class TlsConfigurationException(string message) : Core.UserErrorException(message);
 
 /// <summary>
 /// Mutual TLS for silo-to-silo and client-to-gateway connections (Orleans' TLS connection package), with one cluster

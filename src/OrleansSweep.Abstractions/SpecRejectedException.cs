@@ -5,7 +5,9 @@ namespace OrleansSweep.Abstractions;
 /// user as one line. Orleans carries it from the grain to the client (Core's <c>SpecException</c> is not serializable).
 /// </summary>
 [GenerateSerializer]
-public sealed class SpecRejectedException : Exception
+public sealed class SpecRejectedException : Exception, Core.IUserError
 {
     public SpecRejectedException(string message) : base(message) { }
+
+    public int ExitCode => Core.UserErrorException.BadInput;
 }

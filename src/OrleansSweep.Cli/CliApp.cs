@@ -4,6 +4,7 @@ using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Checkpoints;
 using OrleansSweep.Training.Data;
 using Spectre.Console;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 
@@ -83,9 +84,9 @@ public static class CliApp
         resume.SetAction((parse, token) => Guard(console, async () =>
         {
             string study = parse.GetValue(studyArgument)!;
-            string spec = Path.Combine(study, Reporting.StudyFiles.SpecFileName);
+            string spec = Path.Combine(study, StudyLayout.SpecFileName);
             if (!File.Exists(spec))
-                throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({Reporting.StudyFiles.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
+                throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({StudyLayout.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
             var settings = new RunCommand.Settings(spec, study, Devices(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
@@ -107,7 +108,7 @@ public static class CliApp
         report.SetAction((parse, _) => Guard(console, () =>
         {
             string study = parse.GetValue(studyArgument)!;
-            string html = Reporting.StudyReport.Write(study, Reporting.StudyReport.Read(study));
+            string html = Reporting.StudyReport.Write(study, StudyFiles.Read(study));
             console.MarkupLineInterpolated($"Report: {Path.GetFullPath(html)}");
             return Task.FromResult(ExitCodes.Ok);
         }));
@@ -124,11 +125,11 @@ public static class CliApp
         };
         export.SetAction((parse, _) => Guard(console, () =>
         {
-            var study = Reporting.StudyReport.Read(parse.GetValue(studyArgument)!);
-            string text = Reporting.StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
+            var study = StudyFiles.Read(parse.GetValue(studyArgument)!);
+            string text = StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
             if (parse.GetValue(outputOption) is { } output)
             {
-                Reporting.StudyFiles.WriteAtomically(output, text);
+                StudyFiles.WriteAtomically(output, text);
                 console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}");
             }
             else console.Profile.Out.Writer.Write(text);
@@ -185,23 +186,11 @@ public static class CliApp
         {
             return await action();
         }
-        catch (Exception e) when (e is SpecException or Abstractions.SpecRejectedException or Abstractions.TlsConfigurationException or DatasetException or StudyDirectoryException or UsageException or CorruptCheckpointException
-                                       or Reporting.StudyReadException or Grains.Hosting.ClusterSettingException)
+        catch (Exception e) when (e is Core.IUserError user)
         {
+            // The user's to fix or wait out: one line naming what, and the exit code the error carries.
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return ExitCodes.UserError;
-        }
-        catch (Abstractions.ClusterUnavailableException e)
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return ExitCodes.Unavailable;
-        }
-        catch (Exception e) when (e is TimeoutException or Polly.Timeout.TimeoutRejectedException or Orleans.Runtime.SiloUnavailableException
-                                       or Orleans.Runtime.OrleansMessageRejectionException)
-        {
-            // The cluster stayed unreachable through the retries (every silo down, a partition): not a bug in here.
-            console.MarkupLineInterpolated($"[red]error:[/] lost contact with the cluster ({e.GetType().Name}: {e.Message}); its state is kept: run the command again once its silos are back.");
-            return ExitCodes.Unavailable;
+            return user.ExitCode;
         }
         catch (OperationCanceledException)
         {

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using Spectre.Console;
 using OrleansSweep.Core.Sweeps;
 

@@ -6,7 +6,7 @@ using Orleans.Runtime;
 using Orleans.Serialization;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 
 namespace OrleansSweep.Cli;
 
@@ -17,27 +17,22 @@ public sealed partial class ClusterConnection : IAsyncDisposable
 
     private ClusterConnection(IHost host) => _host = host;
 
-    public SweepClient Client => new(_host.Services.GetRequiredService<IClusterClient>());
+    public SweepClient Client => _host.Services.GetRequiredService<SweepClient>();
 
     /// <param name="TlsCertificate">PKCS#12 file of the cluster's TLS certificate (null: plain TCP); see <see cref="ClusterTls"/>.</param>
     public sealed record Settings(string Redis, string ClusterId, string ServiceId, string? TlsCertificate = null);
 
     public static async Task<ClusterConnection> ConnectAsync(Settings settings, CancellationToken cancellation)
     {
-        var tls = settings.TlsCertificate is { } path ? ClusterTls.Load(path) : null;
+        if (settings.TlsCertificate is { } path) ClusterTls.Load(path).Dispose(); // a bad certificate file is named before anything else
         // Redis first: "Redis is not running" and "no silo is up" need different fixes, and Orleans tells them apart late.
         await RedisProbe.EnsureReachableAsync(settings.Redis, "--redis");
         var retry = new GatewayConnectRetry(GatewayRetryWindow);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders();
-        builder.UseOrleansClient(client =>
-        {
-            client.Configure<ClusterOptions>(o => { o.ClusterId = settings.ClusterId; o.ServiceId = settings.ServiceId; });
-            client.UseRedisClustering(settings.Redis);
-            if (tls is not null) client.UseTls(tls, o => ClusterTls.Configure(o, tls));
-            client.Services.AddSerializer(s => s.AddOrleansSweepSerializers());
-            client.Services.AddSingleton<IClientConnectionRetryFilter>(retry);
-        });
+        builder.UseOrleansClient(client => client
+            .AddOrleansSweepClient(o => (o.Redis, o.ClusterId, o.ServiceId, o.TlsCertificate) = (settings.Redis, settings.ClusterId, settings.ServiceId, settings.TlsCertificate))
+            .Services.AddSingleton<IClientConnectionRetryFilter>(retry));
         var host = builder.Build();
         try
         {
@@ -49,7 +44,7 @@ public sealed partial class ClusterConnection : IAsyncDisposable
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             host.Dispose();
-            throw new ClusterUnavailableException(Describe(settings, retry.LastFailure ?? e, tls is not null));
+            throw new ClusterUnavailableException(Describe(settings, retry.LastFailure ?? e, settings.TlsCertificate is not null));
         }
     }
 

@@ -4,8 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OrleansSweep.Client;
 using OrleansSweep.Grains.Devices;
-using OrleansSweep.Grains.Hosting;
-using OrleansSweep.Grains.Sweeps;
+using OrleansSweep.Hosting;
 
 namespace OrleansSweep.Cli;
 
@@ -14,11 +13,11 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 {
     private readonly IHost _host;
 
-    public const string StateFileName = "state.db";
+    public const string StateFileName = EmbeddedSilo.StateFileName;
 
     private EmbeddedCluster(IHost host) => _host = host;
 
-    public SweepClient Client => new(_host.Services.GetRequiredService<IGrainFactory>());
+    public SweepClient Client => _host.Services.GetRequiredService<SweepClient>();
 
     public static async Task<EmbeddedCluster> StartAsync(DeviceOptions devices, string studyDirectory, CancellationToken cancellation)
     {
@@ -32,19 +31,8 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Error);
         builder.Logging.AddFilter("OrleansSweep", LogLevel.Information);
 
-        builder.UseOrleans(silo =>
-        {
-            silo.UseLocalhostClustering(siloPort: LoopbackPorts.Free(), gatewayPort: LoopbackPorts.Free());
-            // Durable: a killed or interrupted run resumes from here (see `orleans-sweep resume`).
-            silo.AddSqliteGrainStorage(SweepOptions.StorageName, Path.Combine(studyDirectory, StateFileName));
-            silo.AddOrleansSweep(d =>
-            {
-                d.Devices = devices.Devices;
-                d.SlotsPerDevice = devices.SlotsPerDevice;
-                d.ThreadsPerTrial = devices.ThreadsPerTrial;
-                d.BatchPerSlot = devices.BatchPerSlot;
-            }, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, a => a.Root = studyDirectory);
-        });
+        builder.UseOrleans(silo => silo.UseOrleansSweepEmbedded(devices, studyDirectory));
+        builder.Services.AddOrleansSweepClientCalls(); // the co-hosted client: the silo's grain factory, the client's retries
         var host = builder.Build();
         await host.StartAsync(cancellation);
         return new EmbeddedCluster(host);

@@ -8,6 +8,7 @@ using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Native;
 using Spectre.Console;
 using OrleansSweep.Core.Sweeps;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 
@@ -46,7 +47,7 @@ public sealed class RunCommand(IAnsiConsole console)
 
         WriteStudy(final);
         int failed = view.Summarize(spec, final);
-        console.MarkupLineInterpolated($"Results: {Path.Combine(study, StudyFiles.JsonFileName)}, {Path.Combine(study, StudyFiles.CsvFileName)}, {Path.Combine(study, StudyFiles.GridsCsvFileName)}");
+        console.MarkupLineInterpolated($"Results: {Path.Combine(study, StudyLayout.ResultsJsonFileName)}, {Path.Combine(study, StudyLayout.ResultsCsvFileName)}, {Path.Combine(study, StudyLayout.GridsCsvFileName)}");
         try
         {
             console.MarkupLineInterpolated($"Report: {StudyReport.Write(study, new StudyResults(spec, trials, final.Results))}");

@@ -1,11 +1,12 @@
 using OrleansSweep.Reporting;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 
 /// <summary>A study directory that cannot be created or written.</summary>
-public sealed class StudyDirectoryException(string message) : Exception(message);
+public sealed class StudyDirectoryException(string message) : Core.UserErrorException(message);
 
 public static class StudyDirectory
 {
@@ -18,7 +19,7 @@ public static class StudyDirectory
     public static string Prepare(string path, SweepSpec spec)
     {
         string full = Path.GetFullPath(path);
-        string existingSpec = Path.Combine(full, StudyFiles.SpecFileName);
+        string existingSpec = Path.Combine(full, StudyLayout.SpecFileName);
         if (File.Exists(existingSpec) && SpecFingerprint.Compute(SweepSpecLoader.LoadFile(existingSpec)) != SpecFingerprint.Compute(spec))
             throw new StudyDirectoryException(
                 $"{full}: holds a study of a different spec ({existingSpec}); choose another --study directory, or another sweep name.");
@@ -37,7 +38,7 @@ public static class StudyDirectory
         }
     }
 
-    public const string LockFileName = ".lock";
+    public const string LockFileName = StudyLayout.LockFileName;
 
     /// <summary>
     /// Holds the study for this process until disposed: a second `run` or `resume` of the same directory would train

@@ -6,6 +6,7 @@ using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 using OrleansSweep.Reporting;
 using Spectre.Console;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 

@@ -28,15 +28,11 @@ public sealed class TrainCommand(IAnsiConsole console)
             : trials.FirstOrDefault(t => t.TrialId == settings.TrialId) ?? throw new UsageException(
                 $"--trial: '{settings.TrialId}' is not a trial of {settings.SpecPath} (its trials: {string.Join(", ", trials.Take(6).Select(t => t.TrialId))}{(trials.Count > 6 ? ", ..." : "")}).");
 
-        var native = TorchNativeLoader.EnsureLoaded();
-        if (native.Patched && !settings.Json) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
-        if (settings.Threads is int threads) torch.set_num_threads(threads);
-        var device = TorchDevices.Resolve(settings.Device, out string? fallback);
-        if (fallback is not null) console.MarkupLineInterpolated($"[yellow]warning:[/] {fallback}");
-        var data = DatasetCatalog.Load(trial.Dataset);
-        var context = new TrainingContext(device,
-            settings.CheckpointDirectory is null ? null : new CheckpointStore(settings.CheckpointDirectory),
-            settings.WeightsPath);
+        var prepared = TrialSetup.Prepare(settings.Device, settings.Threads);
+        if (prepared.Native.Patched && !settings.Json) console.MarkupLineInterpolated($"[grey]{prepared.Native.Message}[/]");
+        var device = prepared.Device;
+        if (prepared.Fallback is not null && !settings.Json) console.MarkupLineInterpolated($"[yellow]warning:[/] {prepared.Fallback}");
+        var data = DatasetCatalog.Load(trial.Dataset); // the process-wide cache: Train below reads the same copy
 
         if (!settings.Json)
             console.MarkupLineInterpolated(
@@ -47,12 +43,12 @@ public sealed class TrainCommand(IAnsiConsole console)
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {m.Epoch}/{trial.Training.Epochs}: train loss {m.TrainLoss:F4}, test loss {m.TestLoss:F4}, test accuracy {m.TestAccuracy:P2} ({m.Seconds:F1} s)"));
         });
-        var result = TrialTrainer.Train(trial, data, context, progress, cancellation);
+        var result = TrialSetup.Train(trial, prepared, settings.CheckpointDirectory, settings.WeightsPath, progress, cancellation);
 
         if (settings.Json) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(result, SweepSpecLoader.JsonOptions));
         else
         {
-            foreach (string warning in result.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+            foreach (string warning in result.Warnings.Where(w => w != prepared.Fallback)) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
             if (result.ResumedFromEpoch is int from) console.WriteLine($"resumed after epoch {from} from {settings.CheckpointDirectory}");
             console.WriteLine(result.Status switch
             {
@@ -68,4 +64,4 @@ public sealed class TrainCommand(IAnsiConsole console)
 }
 
 /// <summary>A command line that cannot work as given; the message says which option and what was expected.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : Core.UserErrorException(message);

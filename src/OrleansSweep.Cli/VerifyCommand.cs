@@ -2,6 +2,7 @@ using System.Text.Json;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using Spectre.Console;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 
@@ -10,7 +11,7 @@ public static class VerifyCommand
 {
     public static int Execute(IAnsiConsole console, string studyDirectory, bool json)
     {
-        var study = Reporting.StudyReport.Read(studyDirectory);
+        var study = StudyFiles.Read(studyDirectory);
         int unfinished = PaperFindings.Unfinished(study.Spec, study.Results);
         if (unfinished > 0)
             throw new UsageException($"{Path.GetFullPath(studyDirectory)}: the study is not finished ({unfinished} of {study.Trials.Count} trials have no result); " +

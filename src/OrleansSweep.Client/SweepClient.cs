@@ -1,33 +1,37 @@
-using Polly;
-using Polly.Retry;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+using Polly;
+using Polly.Registry;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Specs;
 
 namespace OrleansSweep.Client;
 
 /// <summary>The programmatic API: start, watch, inspect and cancel sweeps on a cluster (or an embedded silo).</summary>
-public sealed class SweepClient(IGrainFactory grains)
+/// <remarks>
+/// Calls outlive a lost silo: until the cluster declares it dead (tens of seconds) and re-activates the sweep elsewhere
+/// from its stored state, calls to it fail; they are retried with back-off (the <see cref="PipelineName"/> pipeline of
+/// Polly's registry, so each retry is logged and counted) for up to 3 minutes, after which the caller gets a
+/// <see cref="ClusterUnavailableException"/>. Safe for control calls too, because each is idempotent: starting the same
+/// spec returns the sweep already started, pausing or cancelling a sweep that is not running does nothing, resuming a
+/// running one returns it. A refusal (unknown sweep, rejected spec) is an answer, not a failure, and is never retried.
+/// </remarks>
+public sealed class SweepClient
 {
-    /// <summary>
-    /// Calls outlive a lost silo: until the cluster declares it dead (tens of seconds) and re-activates the sweep
-    /// elsewhere from its stored state, calls to it fail; they are retried with back-off for up to 3 minutes before the
-    /// caller gives up. Safe for control calls too, because each is idempotent: starting the same spec returns the
-    /// sweep already started, pausing or cancelling a sweep that is not running does nothing, resuming a running one
-    /// returns it. A refusal (unknown sweep, rejected spec) is an answer, not a failure, and is never retried.
-    /// </summary>
-    private static readonly ResiliencePipeline Resilience = new ResiliencePipelineBuilder()
-        .AddTimeout(TimeSpan.FromMinutes(3))
-        .AddRetry(new RetryStrategyOptions
-        {
-            MaxRetryAttempts = 60,
-            BackoffType = DelayBackoffType.Exponential,
-            UseJitter = true,
-            Delay = TimeSpan.FromMilliseconds(100),
-            MaxDelay = TimeSpan.FromSeconds(5),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not (ArgumentException or SpecRejectedException or OperationCanceledException)),
-        })
-        .Build();
+    /// <summary>The name of the client's call pipeline in Polly's registry (<see cref="SweepClientServices.AddOrleansSweepClient"/>).</summary>
+    public const string PipelineName = "orleans-sweep-client";
+
+    private readonly IGrainFactory _grains;
+    private readonly ResiliencePipeline _calls;
+
+    /// <summary>A client whose retries are logged and counted through the registry (what dependency injection builds).</summary>
+    [ActivatorUtilitiesConstructor]
+    public SweepClient(IGrainFactory grains, ResiliencePipelineProvider<string> pipelines) : this(grains, pipelines.GetPipeline(PipelineName)) { }
+
+    /// <summary>A client with the same retries, built here (no registry: nothing logs them).</summary>
+    public SweepClient(IGrainFactory grains) : this(grains, new ResiliencePipelineBuilder().AddSweepClientCalls().Build()) { }
+
+    private SweepClient(IGrainFactory grains, ResiliencePipeline calls) => (_grains, _calls) = (grains, calls);
 
     /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
     public Task<SweepSnapshot> StartAsync(SweepSpec spec, CancellationToken cancellation = default) =>
@@ -46,17 +50,31 @@ public sealed class SweepClient(IGrainFactory grains)
     public Task<SweepSnapshot> ResumeAsync(string sweepName, CancellationToken cancellation = default) =>
         Retried(sweepName, sweep => sweep.Resume(), cancellation);
 
-    private async Task<T> Retried<T>(string sweepName, Func<ISweepGrain, Task<T>> call, CancellationToken cancellation)
+    private Task<T> Retried<T>(string sweepName, Func<ISweepGrain, Task<T>> call, CancellationToken cancellation)
     {
-        var sweep = grains.GetGrain<ISweepGrain>(sweepName);
-        return await Resilience.ExecuteAsync(async _ => await call(sweep), cancellation);
+        var sweep = _grains.GetGrain<ISweepGrain>(sweepName);
+        return Call(() => call(sweep), cancellation);
+    }
+
+    private async Task<T> Call<T>(Func<Task<T>> call, CancellationToken cancellation)
+    {
+        try
+        {
+            return await _calls.ExecuteAsync(async _ => await call(), cancellation);
+        }
+        catch (Exception e) when (SweepClientCalls.IsUnreachable(e) && !cancellation.IsCancellationRequested)
+        {
+            // The cluster stayed unreachable through the retries (every silo down, a partition): the user's to wait out.
+            throw new ClusterUnavailableException(
+                $"lost contact with the cluster ({e.GetType().Name}: {e.Message}); its state is kept: run the command again once its silos are back.");
+        }
     }
 
     /// <summary>Every sweep started on the cluster, by name.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellation = default)
     {
-        var registry = grains.GetGrain<ISweepRegistryGrain>(0);
-        return await Resilience.ExecuteAsync(async _ => await registry.List(), cancellation);
+        var registry = _grains.GetGrain<ISweepRegistryGrain>(0);
+        return await Call(() => registry.List(), cancellation);
     }
 
     /// <summary>

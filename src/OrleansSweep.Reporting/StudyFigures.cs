@@ -2,6 +2,7 @@ using System.Globalization;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using ScottPlot;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Reporting;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Study;
 using ScottPlot;
 
 namespace OrleansSweep.Reporting;
@@ -16,39 +17,8 @@ namespace OrleansSweep.Reporting;
 /// </summary>
 public static class StudyReport
 {
-    public const string DirectoryName = "report";
-    public const string HtmlFileName = "report.html";
-
-    /// <summary>Reads a study directory back: its spec, every trial's result and the interpolations.</summary>
-    public static StudyResults Read(string studyDirectory)
-    {
-        string specPath = Path.Combine(studyDirectory, StudyFiles.SpecFileName);
-        string resultsPath = Path.Combine(studyDirectory, StudyFiles.JsonFileName);
-        foreach (string required in new[] { specPath, resultsPath })
-            if (!File.Exists(required))
-                throw new StudyReadException($"{required}: missing (expected a study directory written by `orleans-sweep run`, which writes {StudyFiles.SpecFileName} and {StudyFiles.JsonFileName}).");
-        var spec = SweepSpecLoader.LoadFile(specPath);
-        var results = new Dictionary<string, TrialResult>();
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(resultsPath));
-            foreach (var trial in document.RootElement.GetProperty("trials").EnumerateArray())
-                if (trial.TryGetProperty("result", out var result) && result.ValueKind == JsonValueKind.Object)
-                    results[trial.GetProperty("trialId").GetString()!] = result.Deserialize<TrialResult>(SweepSpecLoader.JsonOptions)!;
-            string interpolationsPath = Path.Combine(studyDirectory, StudyFiles.InterpolationsJsonFileName);
-            if (File.Exists(interpolationsPath))
-                foreach (var line in JsonSerializer.Deserialize<List<InterpolationResult>>(File.ReadAllText(interpolationsPath), SweepSpecLoader.JsonOptions) ?? [])
-                    results[InterpolationPlanner.JobIdFor(line.Name)] = new TrialResult
-                    {
-                        TrialId = InterpolationPlanner.JobIdFor(line.Name), Status = TrialStatus.Completed, Interpolation = line,
-                    };
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new StudyReadException($"{resultsPath}: not a results file of this version ({e.Message}).");
-        }
-        return new StudyResults(spec, GridExpander.Expand(spec), results);
-    }
+    public const string DirectoryName = StudyLayout.ReportDirectoryName;
+    public const string HtmlFileName = StudyLayout.ReportHtmlFileName;
 
     /// <summary>Writes the report folder and returns the path of report.html.</summary>
     public static string Write(string studyDirectory, StudyResults study)
@@ -102,8 +72,8 @@ public static class StudyReport
             {{spec.Training.Epochs}} epochs for every batch size, {{(spec.Training.LearningRateScaling == "none" ? "the same eta for every batch size" : "eta = m &times; eta~")}}, schedule {{E(spec.Training.Schedule)}}.
             {{study.Trials.Count}} trials: {{count(TrialStatus.Completed)}} converged, {{count(TrialStatus.Diverged)}} diverged, {{count(TrialStatus.Failed)}} failed.
             Accuracy = median test accuracy of the final 5 epochs, then the median over seeds.</p>
-            <p>Data: <a href="../{{StudyFiles.CsvFileName}}">{{StudyFiles.CsvFileName}}</a>, <a href="../{{StudyFiles.GridsCsvFileName}}">{{StudyFiles.GridsCsvFileName}}</a>,
-            <a href="../{{StudyFiles.JsonFileName}}">{{StudyFiles.JsonFileName}}</a>; figures as PNG and SVG in this folder.</p>
+            <p>Data: <a href="../{{StudyLayout.ResultsCsvFileName}}">{{StudyLayout.ResultsCsvFileName}}</a>, <a href="../{{StudyLayout.GridsCsvFileName}}">{{StudyLayout.GridsCsvFileName}}</a>,
+            <a href="../{{StudyLayout.ResultsJsonFileName}}">{{StudyLayout.ResultsJsonFileName}}</a>; figures as PNG and SVG in this folder.</p>
             """);
         foreach (var grid in grids)
         {
@@ -130,5 +100,3 @@ public static class StudyReport
     }
 }
 
-/// <summary>A study directory that cannot be read back (missing or foreign files).</summary>
-public sealed class StudyReadException(string message) : Exception(message);

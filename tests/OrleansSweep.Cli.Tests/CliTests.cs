@@ -2,6 +2,7 @@ using OrleansSweep.Reporting;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli.Tests;
 
@@ -98,12 +99,12 @@ public sealed class CliTests : IDisposable
         Assert.Contains("BN none: test accuracy", output);
         Assert.Contains("diverged", output);
         Assert.Contains("2 converged, 2 diverged, 0 failed", output);
-        var csv = File.ReadAllLines(Path.Combine(study, StudyFiles.CsvFileName));
+        var csv = File.ReadAllLines(Path.Combine(study, StudyLayout.ResultsCsvFileName));
         Assert.Equal(5, csv.Length);
         Assert.Contains(csv, line => line.StartsWith("bs16-lr2^-7-none-s0,none,16,") && line.Contains(",completed,"));
         Assert.Contains(csv, line => line.StartsWith("bs32-lr2^4-none-s0,") && line.Contains(",diverged,"));
-        Assert.True(File.Exists(Path.Combine(study, StudyFiles.JsonFileName)));
-        Assert.True(File.Exists(Path.Combine(study, StudyFiles.SpecFileName)));
+        Assert.True(File.Exists(Path.Combine(study, StudyLayout.ResultsJsonFileName)));
+        Assert.True(File.Exists(Path.Combine(study, StudyLayout.SpecFileName)));
     }
 
     [Fact]
@@ -115,10 +116,10 @@ public sealed class CliTests : IDisposable
         string study = _work.Combine("study");
 
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
-        string first = File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName));
+        string first = File.ReadAllText(Path.Combine(study, StudyLayout.ResultsCsvFileName));
         Assert.True(File.Exists(Path.Combine(study, "trials", "bs16-lr2^-7-none-s0", "final.pt")));
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
-        Assert.Equal(first, File.ReadAllText(Path.Combine(study, StudyFiles.CsvFileName))); // same seconds: not rerun
+        Assert.Equal(first, File.ReadAllText(Path.Combine(study, StudyLayout.ResultsCsvFileName))); // same seconds: not rerun
     }
 
     [Fact]
@@ -128,7 +129,7 @@ public sealed class CliTests : IDisposable
         SyntheticFashion.Write(data, trainCount: 256, testCount: 20);
         string spec = WriteSpec(SyntheticFashion.SpecJson("cli-resume", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^-7"], epochs: 3));
         string study = _work.Combine("study");
-        string csv = Path.Combine(study, StudyFiles.CsvFileName);
+        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
 
         using var interrupt = new CancellationTokenSource();
         var running = CliApp.InvokeAsync(["run", spec, "--study", study, "--threads", "1"], TestConsole.Create(_output), interrupt.Token);
@@ -281,7 +282,7 @@ public sealed class CliTests : IDisposable
     public async Task A_silo_without_redis_says_so_with_exit_69()
     {
         Assert.Equal(ExitCodes.Unavailable, await Run("silo", "--redis", "127.0.0.1:1,connectTimeout=500",
-            "--silo-port", Grains.Hosting.LoopbackPorts.Free().ToString(), "--gateway-port", Grains.Hosting.LoopbackPorts.Free().ToString()));
+            "--silo-port", Hosting.LoopbackPorts.Free().ToString(), "--gateway-port", Hosting.LoopbackPorts.Free().ToString()));
         Assert.Contains("cannot reach Redis at 127.0.0.1:1", _output.ToString());
         Assert.DoesNotContain("   at ", _output.ToString());
     }

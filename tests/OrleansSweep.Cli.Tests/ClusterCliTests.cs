@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Cli.Tests;
@@ -138,8 +138,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
 
         using (var kill = Process.Start("kill", ["-TERM", stopping.Id.ToString()])) await kill.WaitForExitAsync();
         using (var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60))) await stopping.WaitForExitAsync(limit.Token);
-        Assert.Equal(0, stopping.ExitCode);
-        Assert.DoesNotContain("Exception", _silos.Output(stopping));
+        Assert.True(stopping.ExitCode == 0, $"the stopped silo exited with {stopping.ExitCode}:\n{_silos.Output(stopping)}");
+        Assert.False(_silos.Output(stopping).Contains("Exception"), $"the stopped silo reported an exception:\n{_silos.Output(stopping)}");
 
         Assert.Equal(ExitCodes.Ok, await Cli(["watch", "graceful", .. Cluster]));
         await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))

@@ -1,6 +1,6 @@
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Cli.Tests;

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
 using OrleansSweep.TestSupport;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli.Tests;
 
@@ -21,7 +22,7 @@ public sealed class KillNineTests : IDisposable
         string spec = _work.Combine("spec.json");
         File.WriteAllText(spec, SyntheticFashion.SpecJson("kill9", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^-7", "2^-6"], epochs: 4));
         string study = _work.Combine("study");
-        string csv = Path.Combine(study, StudyFiles.CsvFileName);
+        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
 
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"), "run", spec, "--study", study, "--threads", "1", "--plain" })

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 
 namespace OrleansSweep.Cli.Tests;
 

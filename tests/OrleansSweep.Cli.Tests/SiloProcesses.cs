@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 
 namespace OrleansSweep.Cli.Tests;
 

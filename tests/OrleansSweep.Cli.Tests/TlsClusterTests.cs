@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Cli;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Cli.Tests;

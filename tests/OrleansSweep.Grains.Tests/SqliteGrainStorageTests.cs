@@ -5,7 +5,7 @@ using Orleans.Storage;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
-using OrleansSweep.Grains.Storage;
+using OrleansSweep.Hosting;
 using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.TestSupport;
 using OrleansSweep.Core.Sweeps;

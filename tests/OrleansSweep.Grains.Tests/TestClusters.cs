@@ -5,8 +5,9 @@ using Orleans.TestingHost;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Client;
 using OrleansSweep.Core.Trials;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Hosting;
 using OrleansSweep.Grains.Sweeps;
+using OrleansSweep.Grains;
 
 namespace OrleansSweep.Grains.Tests;
 

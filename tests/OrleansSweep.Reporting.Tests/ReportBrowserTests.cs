@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Reporting.Tests;
 
@@ -20,7 +21,7 @@ public class ReportBrowserTests
         try
         {
             StudyReportTests.WriteSampleStudy(directory);
-            string html = StudyReport.Write(directory, StudyReport.Read(directory));
+            string html = StudyReport.Write(directory, StudyFiles.Read(directory));
 
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions

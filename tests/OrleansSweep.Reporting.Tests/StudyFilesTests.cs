@@ -2,6 +2,7 @@ using static OrleansSweep.TestSupport.SampleResults;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Reporting.Tests;
 
@@ -40,18 +41,18 @@ public class StudyFilesTests
             var results = new Dictionary<string, TrialResult> { ["bs16-lr2^-8-none-s0"] = Completed("bs16-lr2^-8-none-s0", 0.8125) };
             StudyFiles.Write(directory, new StudyResults(Spec, trials, results));
 
-            var lines = File.ReadAllLines(Path.Combine(directory, StudyFiles.CsvFileName));
+            var lines = File.ReadAllLines(Path.Combine(directory, StudyLayout.ResultsCsvFileName));
             Assert.Equal(string.Join(',', StudyFiles.CsvColumns), lines[0]);
             Assert.Equal(trials.Count + 1, lines.Length);
             Assert.StartsWith("bs16-lr2^-8-none-s0,none,16,0.00390625,0.0625,0,completed,0.8125,", lines[1]);
             Assert.Contains(",pending,", lines[2]);
 
-            string json = File.ReadAllText(Path.Combine(directory, StudyFiles.JsonFileName));
+            string json = File.ReadAllText(Path.Combine(directory, StudyLayout.ResultsJsonFileName));
             using var document = System.Text.Json.JsonDocument.Parse(json);
             Assert.Equal(trials.Count, document.RootElement.GetProperty("trials").GetArrayLength());
             Assert.Equal(0.8125, document.RootElement.GetProperty("trials")[0].GetProperty("result").GetProperty("finalTestAccuracy").GetDouble());
             Assert.Equal(SpecFingerprint.Compute(Spec),
-                SpecFingerprint.Compute(SweepSpecLoader.LoadFile(Path.Combine(directory, StudyFiles.SpecFileName))));
+                SpecFingerprint.Compute(SweepSpecLoader.LoadFile(Path.Combine(directory, StudyLayout.SpecFileName))));
             Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
         }
         finally
@@ -106,9 +107,9 @@ public class StudyFilesTests
         try
         {
             StudyFiles.Write(directory, new StudyResults(spec, trials, results));
-            var rows = File.ReadAllLines(Path.Combine(directory, StudyFiles.InterpolationsCsvFileName));
+            var rows = File.ReadAllLines(Path.Combine(directory, StudyLayout.InterpolationsCsvFileName));
             Assert.Equal(["name,small_trial,large_trial,alpha,train_loss,train_accuracy,test_loss,test_accuracy", "sb-lb,a,b,-1,2,0.1,2.5,0.1", "sb-lb,a,b,0,0.1,0.9,0.3,0.8"], rows);
-            Assert.True(File.Exists(Path.Combine(directory, StudyFiles.InterpolationsJsonFileName)));
+            Assert.True(File.Exists(Path.Combine(directory, StudyLayout.InterpolationsJsonFileName)));
         }
         finally
         {

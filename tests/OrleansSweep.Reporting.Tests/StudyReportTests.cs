@@ -3,6 +3,7 @@ using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
 using static OrleansSweep.TestSupport.SampleResults;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Reporting.Tests;
 
@@ -16,7 +17,7 @@ public class StudyReportTests
         {
             var results = WriteSampleStudy(directory);
 
-            var read = StudyReport.Read(directory);
+            var read = StudyFiles.Read(directory);
             Assert.Equal(results.Count, read.Results.Count);
             var back = read.Results["bs16-lr2^-8-none-s0"];
             Assert.Equal((TrialStatus.Completed, 0.8125, 4.0), (back.Status, back.FinalTestAccuracy!.Value, back.Analysis!.Sharpness.Single().Sharpness));
@@ -26,8 +27,8 @@ public class StudyReportTests
             string[] expected = ["accuracy-vs-batch-none", "accuracy-vs-lr-none", "stability-none", "sharpness-full-0.001", "interpolation-sb-lb"];
             foreach (string figure in expected)
             {
-                Assert.True(new FileInfo(Path.Combine(directory, StudyReport.DirectoryName, figure + ".png")).Length > 1000, figure);
-                Assert.Contains("<svg", File.ReadAllText(Path.Combine(directory, StudyReport.DirectoryName, figure + ".svg")));
+                Assert.True(new FileInfo(Path.Combine(directory, StudyLayout.ReportDirectoryName, figure + ".png")).Length > 1000, figure);
+                Assert.Contains("<svg", File.ReadAllText(Path.Combine(directory, StudyLayout.ReportDirectoryName, figure + ".svg")));
                 Assert.Contains($"<figure id=\"{figure}\"><img", html);
             }
             Assert.Equal(expected.Length, Regex.Matches(html, "src=\"data:image/png;base64,").Count);
@@ -56,15 +57,15 @@ public class StudyReportTests
             var results = trials.Where(t => t.BnMode == "ghost:2").Take(3).ToDictionary(t => t.TrialId, t => Completed(t.TrialId, 0.75));
             StudyFiles.Write(directory, new StudyResults(spec, trials, results));
 
-            string html = File.ReadAllText(StudyReport.Write(directory, StudyReport.Read(directory)));
+            string html = File.ReadAllText(StudyReport.Write(directory, StudyFiles.Read(directory)));
 
             foreach (string figure in (string[])["stability-ghost-4", "stability-batch", "bn-batch-vs-sgd-batch"])
             {
-                Assert.True(new FileInfo(Path.Combine(directory, StudyReport.DirectoryName, figure + ".png")).Length > 1000, figure);
+                Assert.True(new FileInfo(Path.Combine(directory, StudyLayout.ReportDirectoryName, figure + ".png")).Length > 1000, figure);
                 Assert.Contains($"<figure id=\"{figure}\"><img", html);
             }
             // The BN-batch figure weighs the same candidates as `verify`: the ghost sizes and BN over the whole batch.
-            string ghostFigure = File.ReadAllText(Path.Combine(directory, StudyReport.DirectoryName, "bn-batch-vs-sgd-batch.svg"));
+            string ghostFigure = File.ReadAllText(Path.Combine(directory, StudyLayout.ReportDirectoryName, "bn-batch-vs-sgd-batch.svg"));
             Assert.Contains("m (batch)", ghostFigure);
         }
         finally
@@ -87,9 +88,9 @@ public class StudyReportTests
             {
                 Interpolation = line with { Points = [.. line.Points.Select((p, i) => p with { TrainLoss = i == 0 ? high : low, TestLoss = low * 1.1 })] },
             };
-            StudyFiles.Write(directory, new StudyResults(StudyReport.Read(directory).Spec, GridExpander.Expand(StudyReport.Read(directory).Spec), results));
-            StudyReport.Write(directory, StudyReport.Read(directory));
-            string svg = File.ReadAllText(Path.Combine(directory, StudyReport.DirectoryName, "interpolation-sb-lb.svg"));
+            StudyFiles.Write(directory, new StudyResults(StudyFiles.Read(directory).Spec, GridExpander.Expand(StudyFiles.Read(directory).Spec), results));
+            StudyReport.Write(directory, StudyFiles.Read(directory));
+            string svg = File.ReadAllText(Path.Combine(directory, StudyLayout.ReportDirectoryName, "interpolation-sb-lb.svg"));
             Assert.Equal(log, svg.Contains("log scale"));
         }
         finally
@@ -102,7 +103,7 @@ public class StudyReportTests
     public void A_directory_that_is_not_a_study_is_named_in_the_error()
     {
         string directory = Path.Combine(Path.GetTempPath(), $"not-a-study-{Guid.NewGuid():N}");
-        var error = Assert.Throws<StudyReadException>(() => StudyReport.Read(directory));
+        var error = Assert.Throws<StudyReadException>(() => StudyFiles.Read(directory));
         Assert.Contains(directory, error.Message);
         Assert.Contains("spec.json", error.Message);
     }

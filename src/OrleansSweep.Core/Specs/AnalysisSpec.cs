@@ -61,7 +61,7 @@ public sealed record InterpolationSpec
     public required CellSelector Large { get; init; }
     public int Points { get; init; } = 25;
     /// <summary>
-    /// How BN normalises along the line: "interpolate" (omitted: DESIGN §6, running statistics interpolated like the
+    /// How BN normalises along the line: "interpolate" (omitted: docs/design.md §3.5, running statistics interpolated like the
     /// weights) or "batch" (each evaluation batch with its own statistics, as the authors' Keras BN did; no running
     /// statistics to extrapolate, whose variance turns negative beyond an end).
     /// </summary>

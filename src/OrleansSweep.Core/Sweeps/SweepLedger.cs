@@ -28,7 +28,7 @@ public enum ReportOutcome
 public sealed record RetryNotice(string TrialId, string Reason, TimeSpan? Delay, int NextAttempt, int MaxAttempts);
 
 /// <summary>A spec the ledger refuses: another spec under an existing sweep's name, or one that fails validation.</summary>
-public sealed class AdmissionRejectedException(string message) : Exception(message);
+public sealed class AdmissionRejectedException(string message) : UserErrorException(message);
 
 /// <summary>
 /// One sweep's bookkeeping as a pure state machine: admits its spec, lays out the grid (once), hands out the next

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using OrleansSweep.Core.Specs;
 
 namespace OrleansSweep.Core.Trials;
@@ -10,7 +11,15 @@ public static class GridExpander
     /// Order: BN mode, then seed, then batch size, then base LR, each axis in spec order. Seeds come before the
     /// batch/LR axes so that a partly run sweep already has one complete batch x LR grid per BN mode.
     /// </summary>
-    public static IReadOnlyList<TrialSpec> Expand(SweepSpec spec)
+    /// <remarks>
+    /// Expanded once per spec object and process: the sweep, the live view (twice a second), the result grids and the
+    /// findings all ask for the same spec's trials.
+    /// </remarks>
+    public static IReadOnlyList<TrialSpec> Expand(SweepSpec spec) => Expanded.GetValue(spec, ExpandOnce);
+
+    private static readonly ConditionalWeakTable<SweepSpec, IReadOnlyList<TrialSpec>> Expanded = new();
+
+    private static IReadOnlyList<TrialSpec> ExpandOnce(SweepSpec spec)
     {
         var trials = new List<TrialSpec>();
         foreach (string bn in spec.Grid.BnModes)
@@ -33,7 +42,7 @@ public static class GridExpander
                 Analysis = spec.Analysis is { Sharpness: not null } or { Hessian: not null } ? spec.Analysis with { Interpolations = [] } : null,
             });
         }
-        return trials;
+        return trials.AsReadOnly();
     }
 
     public static string TrialIdFor(int batchSize, double baseLearningRate, BnMode bn, int seed) =>

@@ -51,16 +51,14 @@ public sealed class SweepGrain(
     private async Task ResumeAfterActivationAsync()
     {
         _ledger = new SweepLedger(state.State, Settings.Ledger);
-        _ledger.RetryScheduled += LogRetry;
+        _ledger.RetryScheduled += notice => logger.LogRetry(notice);
         // After a restart, trials marked running may have lost their silo. Starting them again is safe: a trial grain
         // that is still training ignores it, one that finished re-reports its result, a new one resumes from the
         // trial's checkpoint.
         var running = _ledger.RestartRunning(Now);
         if (!_ledger.IsRunning) return;
         foreach (var trial in running) await TrialGrainFor(trial).Start(trial);
-        await StartSupervisionAsync();
-        await DispatchAsync();
-        await PersistAsync();
+        await RunAsync();
     }
 
     public async Task<SweepSnapshot> Start(SweepSpec spec)
@@ -76,22 +74,23 @@ public sealed class SweepGrain(
             await PersistAsync();
             await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name);
         }
-        await StartSupervisionAsync();
-        await DispatchAsync();
-        await PersistAsync();
+        await RunAsync();
         return Snapshot();
     }
 
     public async Task<SweepSnapshot> Resume()
     {
         if (_ledger.Spec is null) throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' does not exist.");
-        if (_ledger.ResumeStopped())
-        {
-            await StartSupervisionAsync();
-            await DispatchAsync();
-            await PersistAsync();
-        }
+        if (_ledger.ResumeStopped()) await RunAsync();
         return Snapshot();
+    }
+
+    /// <summary>Supervision on, free slots filled, and the state durable before the caller hears back.</summary>
+    private async Task RunAsync()
+    {
+        await StartSupervisionAsync();
+        await DispatchAsync();
+        await PersistAsync();
     }
 
     public Task Pause() => StopAsync(_ledger.Pause);
@@ -109,17 +108,9 @@ public sealed class SweepGrain(
 
     public Task<SweepSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
 
-    public Task ReportProgress(string trialId, EpochMetrics metrics)
-    {
-        _ledger.Progress(trialId, metrics, Now);
-        return Task.CompletedTask;
-    }
+    public Task ReportProgress(string trialId, EpochMetrics metrics) { _ledger.Progress(trialId, metrics, Now); return Task.CompletedTask; }
 
-    public Task RenewLease(string trialId)
-    {
-        _ledger.Heartbeat(trialId, Now);
-        return Task.CompletedTask;
-    }
+    public Task RenewLease(string trialId) { _ledger.Heartbeat(trialId, Now); return Task.CompletedTask; }
 
     public async Task ReportResult(TrialResult result)
     {
@@ -201,31 +192,7 @@ public sealed class SweepGrain(
         }
     }
 
-    private void LogRetry(RetryNotice notice)
-    {
-        if (notice.Delay is { } delay)
-            logger.LogWarning("Trial {Trial}: {Reason}; retrying in {Delay:F1} s (attempt {Next} of {Max})",
-                notice.TrialId, notice.Reason, delay.TotalSeconds, notice.NextAttempt, notice.MaxAttempts);
-        else
-            logger.LogWarning("Trial {Trial}: {Reason}; gave up after {Attempts} attempts", notice.TrialId, notice.Reason, notice.NextAttempt);
-    }
-
     private ITrialGrain TrialGrainFor(TrialSpec trial) => GrainFactory.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(trial.SweepName, trial.TrialId));
 
-    private SweepSnapshot Snapshot()
-    {
-        var ledger = _ledger.State;
-        int epochs = ledger.Spec?.Training.Epochs ?? 0;
-        return new SweepSnapshot
-        {
-            Name = this.GetPrimaryKeyString(),
-            State = ledger.State,
-            Spec = ledger.Spec,
-            TotalTrials = _ledger.TotalTrials,
-            Statuses = new Dictionary<string, TrialStatus>(ledger.Statuses),
-            Results = new Dictionary<string, TrialResult>(ledger.Results),
-            Running = _ledger.LatestProgress.Select(p => new TrialProgress(p.Key, p.Value.Epoch, epochs, p.Value)).ToList(),
-            TransientFailures = new Dictionary<string, int>(ledger.TransientFailures),
-        };
-    }
+    private SweepSnapshot Snapshot() => _ledger.Snapshot(this.GetPrimaryKeyString());
 }

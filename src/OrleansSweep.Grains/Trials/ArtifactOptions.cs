@@ -1,4 +1,5 @@
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Grains.Trials;
 
@@ -21,7 +22,7 @@ public sealed class ArtifactOptions
     public string? TrialDirectory(string sweepName, string trialId)
     {
         if (Root is null) return null;
-        string directory = PerSweep ? Path.Combine(Root, "sweeps", sweepName, "trials", trialId) : Path.Combine(Root, "trials", trialId);
+        string directory = StudyLayout.TrialDirectory(PerSweep ? Path.Combine(Root, "sweeps", sweepName) : Root, trialId);
         // Names are validated (letters, digits, '.', '_', '-'), so this cannot happen; if it ever did, refuse rather than write outside.
         if (!PathContainment.IsInside(directory, [Root]))
             throw new ArgumentException($"trial '{trialId}' of sweep '{sweepName}' would keep its files outside the artifact root {Root}.");

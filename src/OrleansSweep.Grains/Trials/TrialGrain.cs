@@ -1,3 +1,4 @@
+using Polly.Registry;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
@@ -17,7 +18,7 @@ namespace OrleansSweep.Grains.Trials;
 /// </summary>
 [DeviceSiloPlacementFilter]
 [ActivationCountBasedPlacement]
-public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pipelines, IOptions<SweepOptions> options,
+public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider<string> pipelines, IOptions<SweepOptions> options,
     IHostApplicationLifetime lifetime, ILogger<TrialGrain> logger)
     : Grain, ITrialGrain
 {
@@ -62,7 +63,7 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider pi
         var sweep = GrainFactory.GetGrain<ISweepGrain>(sweepName);
         try
         {
-            await pipelines.Reporting.ExecuteAsync(async _ => await sweep.ReportResult(result));
+            await pipelines.GetPipeline(TrialResilience.ReportResult).ExecuteAsync(async _ => await sweep.ReportResult(result));
         }
         catch (Exception e) when (e is SiloUnavailableException || lifetime.ApplicationStopping.IsCancellationRequested)
         {

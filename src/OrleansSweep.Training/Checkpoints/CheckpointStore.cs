@@ -100,4 +100,4 @@ public sealed class CheckpointStore(string directory, int keep = 2)
 }
 
 /// <summary>A checkpoint that cannot be used (truncated, corrupt, from a newer version); the message says which and why.</summary>
-public sealed class CorruptCheckpointException(string message) : Exception(message);
+public sealed class CorruptCheckpointException(string message) : Core.UserErrorException(message);

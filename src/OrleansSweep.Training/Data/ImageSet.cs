@@ -64,4 +64,4 @@ public sealed class ImageSet
 }
 
 /// <summary>A dataset file that is missing, corrupt or inconsistent; the message names the file and the problem.</summary>
-public sealed class DatasetException(string message) : Exception(message);
+public sealed class DatasetException(string message) : Core.UserErrorException(message);

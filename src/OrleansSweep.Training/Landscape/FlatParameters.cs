@@ -81,7 +81,7 @@ public sealed class FlatParameters : IDisposable
             long length = Math.Min(_chunk, count - start);
             var output = _model.forward(_images.narrow(0, start, length));
             var chunkLoss = nn.functional.cross_entropy(output, _labels.narrow(0, start, length), reduction: nn.Reduction.Sum) / count;
-            // retain_graph is passed explicitly: the default differs between TorchSharp versions (DESIGN.md section 5).
+            // retain_graph is passed explicitly: the default differs between TorchSharp versions (docs/design.md §4.2).
             var gradients = autograd.grad([chunkLoss], _parameters, create_graph: true, retain_graph: true);
             var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
             var hv = autograd.grad([dot], _parameters, retain_graph: false);

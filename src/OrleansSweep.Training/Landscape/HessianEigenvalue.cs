@@ -26,7 +26,7 @@ public static class HessianEigenvalue
             using var scope = NewDisposeScope();
             var value = loss();
             if (value.numel() != 1) throw new ArgumentException("the loss must be a scalar.", nameof(loss));
-            // retain_graph is passed explicitly: the default differs between TorchSharp versions (DESIGN.md section 5).
+            // retain_graph is passed explicitly: the default differs between TorchSharp versions (docs/design.md §4.2).
             var gradients = autograd.grad([value], parameters.ToList(), create_graph: true, retain_graph: true);
             var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
             return autograd.grad([dot], parameters.ToList(), retain_graph: false).Select(h => h.detach().MoveToOuterDisposeScope()).ToList();

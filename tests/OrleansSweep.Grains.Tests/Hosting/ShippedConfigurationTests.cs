@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
-using OrleansSweep.Grains.Hosting;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Hosting;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Grains.Tests.Hosting;

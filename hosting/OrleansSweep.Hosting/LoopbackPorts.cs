@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Hosting;
 
 public static class LoopbackPorts
 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Orleans.Dashboard;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Hosting;
 
 /// <summary>
 /// The process around one cluster silo (the silo host and `orleans-sweep silo`): the silo, and unless

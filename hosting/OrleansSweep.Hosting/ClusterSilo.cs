@@ -6,8 +6,9 @@ using Orleans.Dashboard;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Devices;
 using OrleansSweep.Grains.Devices;
+using OrleansSweep.Grains;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Hosting;
 
 /// <summary>How one silo of a cluster is configured (section "OrleansSweep" of appsettings, environment, command line).</summary>
 public sealed class ClusterSiloOptions

@@ -1,7 +1,7 @@
 using OrleansSweep.Abstractions;
 using StackExchange.Redis;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Client;
 
 /// <summary>
 /// Whether the cluster's Redis answers, asked before a silo starts or a client connects: the difference between "Redis is

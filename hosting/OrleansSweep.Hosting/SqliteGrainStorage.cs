@@ -3,7 +3,7 @@ using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
 
-namespace OrleansSweep.Grains.Storage;
+namespace OrleansSweep.Hosting;
 
 /// <summary>
 /// Grain state in one SQLite file (the embedded mode's study directory), so a killed process resumes where it was.

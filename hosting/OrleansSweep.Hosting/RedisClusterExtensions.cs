@@ -6,7 +6,7 @@ using Orleans.Storage;
 using OrleansSweep.Grains.Sweeps;
 using StackExchange.Redis;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Hosting;
 
 public static class RedisClusterExtensions
 {

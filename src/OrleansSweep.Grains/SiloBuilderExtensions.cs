@@ -2,17 +2,17 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Placement;
+using Polly;
 using Orleans.Runtime.Hosting;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Serialization;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Grains.Placement;
-using OrleansSweep.Grains.Storage;
 using OrleansSweep.Grains.Sweeps;
 using OrleansSweep.Grains.Trials;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Grains;
 
 public static class SiloBuilderExtensions
 {
@@ -25,6 +25,13 @@ public static class SiloBuilderExtensions
     {
         var deviceOptions = new DeviceOptions();
         devices?.Invoke(deviceOptions);
+        return silo.AddOrleansSweep(deviceOptions, sweeps, artifacts);
+    }
+
+    /// <summary>As above, with the silo's devices as they are (the same instance is what the silo's services see).</summary>
+    public static ISiloBuilder AddOrleansSweep(this ISiloBuilder silo, DeviceOptions deviceOptions, Action<SweepOptions>? sweeps = null,
+        Action<ArtifactOptions>? artifacts = null)
+    {
         silo.UseSiloMetadata(new Dictionary<string, string>
         {
             [DeviceSiloMetadata.DeviceSlots] = deviceOptions.TotalSlots.ToString(CultureInfo.InvariantCulture),
@@ -32,28 +39,16 @@ public static class SiloBuilderExtensions
         silo.Services.AddPlacementFilter<DeviceSiloPlacementFilterStrategy, DeviceSiloPlacementFilterDirector>(ServiceLifetime.Singleton);
 
         silo.Services.AddSerializer(s => s.AddOrleansSweepSerializers());
-        silo.Services.AddOptions<DeviceOptions>().Configure(o =>
-        {
-            o.Devices = deviceOptions.Devices;
-            o.SlotsPerDevice = deviceOptions.SlotsPerDevice;
-            o.ThreadsPerTrial = deviceOptions.ThreadsPerTrial;
-            o.BatchPerSlot = deviceOptions.BatchPerSlot;
-        });
+        silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(deviceOptions));
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));
         silo.Services.TryAddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<DeviceSlotPool>();
         silo.Services.AddSingleton<ClusterCapacity>();
-        silo.Services.AddSingleton<ResiliencePipelineProvider>();
+        silo.Services.AddResiliencePipeline(TrialResilience.ReportResult, builder => builder.AddResultReporting());
+        silo.Services.AddQuietResilienceTelemetry();
         silo.Services.AddSingleton<ITrialExecutor, TorchTrialExecutor>();
         silo.Services.AddSingleton<TrialRunner>();
-        return silo;
-    }
-
-    /// <summary>Grain storage in a SQLite file (the embedded mode's durable state).</summary>
-    public static ISiloBuilder AddSqliteGrainStorage(this ISiloBuilder silo, string name, string databasePath)
-    {
-        silo.Services.AddGrainStorage(name, (services, _) => new SqliteGrainStorage(databasePath, services.GetRequiredService<Serializer>()));
         return silo;
     }
 }

@@ -5,11 +5,10 @@ using OrleansSweep.Core.Devices;
 using OrleansSweep.Training.Native;
 using OrleansSweep.Training.Trainer;
 using StackExchange.Redis;
+using OrleansSweep.Client;
 
-namespace OrleansSweep.Grains.Hosting;
+namespace OrleansSweep.Hosting;
 
-/// <summary>A cluster setting (a silo's or a client's) that cannot work (a bad value, a port taken): the message names the setting.</summary>
-public sealed class ClusterSettingException(string message) : ArgumentException(message);
 
 /// <summary>
 /// Checks made before a silo starts, so the usual mistakes (a port in use, Redis not running) get one clear line naming

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using OrleansSweep.Grains;
+using OrleansSweep.Grains.Devices;
+using OrleansSweep.Grains.Sweeps;
+
+namespace OrleansSweep.Hosting;
+
+/// <summary>The laptop mode's silo: localhost clustering on free loopback ports, sweep state in the study directory.</summary>
+public static class EmbeddedSilo
+{
+    /// <summary>The SQLite file in a study directory that holds its sweep's state (a killed run resumes from it).</summary>
+    public const string StateFileName = Study.StudyLayout.StateFileName;
+
+    /// <summary>
+    /// One silo in this process, training on <paramref name="devices"/>, with its sweep state in
+    /// <c>&lt;studyDirectory&gt;/state.db</c> and checkpoints under the study directory.
+    /// </summary>
+    public static ISiloBuilder UseOrleansSweepEmbedded(this ISiloBuilder silo, DeviceOptions devices, string studyDirectory)
+    {
+        silo.UseLocalhostClustering(siloPort: LoopbackPorts.Free(), gatewayPort: LoopbackPorts.Free());
+        // Durable: a killed or interrupted run resumes from here (see `orleans-sweep resume`).
+        silo.AddSqliteGrainStorage(SweepOptions.StorageName, Path.Combine(studyDirectory, StateFileName));
+        return silo.AddOrleansSweep(devices, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, a => a.Root = studyDirectory);
+    }
+
+    /// <summary>Grain storage in a SQLite file (Orleans ships no file-system storage; see <see cref="SqliteGrainStorage"/>).</summary>
+    public static ISiloBuilder AddSqliteGrainStorage(this ISiloBuilder silo, string name, string databasePath)
+    {
+        silo.Services.AddGrainStorage(name, (services, _) => new SqliteGrainStorage(databasePath, services.GetRequiredService<Serializer>()));
+        return silo;
+    }
+}

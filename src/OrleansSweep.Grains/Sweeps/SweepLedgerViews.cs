@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Logging;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Core.Sweeps;
+
+namespace OrleansSweep.Grains.Sweeps;
+
+/// <summary>What the sweep grain shows of its ledger: snapshots for clients, retries for the log.</summary>
+public static class SweepLedgerViews
+{
+    public static SweepSnapshot Snapshot(this SweepLedger ledger, string name)
+    {
+        var state = ledger.State;
+        int epochs = state.Spec?.Training.Epochs ?? 0;
+        return new SweepSnapshot
+        {
+            Name = name,
+            State = state.State,
+            Spec = state.Spec,
+            TotalTrials = ledger.TotalTrials,
+            Statuses = new Dictionary<string, TrialStatus>(state.Statuses),
+            Results = new Dictionary<string, TrialResult>(state.Results),
+            Running = ledger.LatestProgress.Select(p => new TrialProgress(p.Key, p.Value.Epoch, epochs, p.Value)).ToList(),
+            TransientFailures = new Dictionary<string, int>(state.TransientFailures),
+        };
+    }
+
+    /// <summary>One line per transient failure: what failed, and when it runs again or that it was given up.</summary>
+    public static void LogRetry(this ILogger logger, RetryNotice notice)
+    {
+        if (notice.Delay is { } delay)
+            logger.LogWarning("Trial {Trial}: {Reason}; retrying in {Delay:F1} s (attempt {Next} of {Max})",
+                notice.TrialId, notice.Reason, delay.TotalSeconds, notice.NextAttempt, notice.MaxAttempts);
+        else
+            logger.LogWarning("Trial {Trial}: {Reason}; gave up after {Attempts} attempts", notice.TrialId, notice.Reason, notice.NextAttempt);
+    }
+}
