@@ -120,7 +120,7 @@ public static class StudyFiles
         var results = new Dictionary<string, TrialResult>();
         try
         {
-            var document = JsonSerializer.Deserialize<ResultsDocument>(File.ReadAllText(layout.ResultsJson), SweepSpecLoader.JsonOptions)
+            var document = JsonSerializer.Deserialize(File.ReadAllText(layout.ResultsJson), StudyJsonContext.WithProductOptions.ResultsDocument)
                            ?? throw new JsonException("the document is empty");
             foreach (var trial in document.Trials ?? throw new JsonException("it has no trials"))
                 if (trial.Result is { } result) results[trial.TrialId] = result;
@@ -191,7 +191,7 @@ public static class StudyFiles
 
     public static string ToJson(StudyResults study) => JsonSerializer.Serialize(new ResultsDocument(study.Spec.Name, study.Spec,
         [.. study.Trials.Select(t => new TrialRow(t.TrialId, t.BnMode, t.BatchSize, t.BaseLearningRate, t.LearningRate, t.Seed,
-            study.Results.GetValueOrDefault(t.TrialId)))]), SweepSpecLoader.JsonOptions);
+            study.Results.GetValueOrDefault(t.TrialId)))]), StudyJsonContext.WithProductOptions.ResultsDocument);
 
     public static string ToCsv(StudyResults study) =>
         Csv(study.Trials.Select(t => (t, study.Results.GetValueOrDefault(t.TrialId))), TrialColumns(study.Spec));

@@ -109,6 +109,12 @@ public sealed class BadInputCatalogueTests : IDisposable
             return t.Run(t.ValidSpec());
         }, "holds a study of a different spec"),
         new("zero slots", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "0"], "--slots"),
+        new("null grid", t => t.Run(t.ValidSpec(s => System.Text.RegularExpressions.Regex.Replace(s, "\"grid\": \\{[^}]*\\}", "\"grid\": null"))),
+            "field 'grid' (line"),
+        new("name ending in a newline", t => t.Run(t.ValidSpec(s => s.Replace("\"name\": \"bad\"", "\"name\": \"bad\\n\""))), "name"),
+        new("a directory given as the spec", t => ["run", t._work.Path, "--study", t.StudyPath], "is a directory (expected a spec file, JSON)."),
+        new("training subset larger than the set", t => t.Run(t.ValidSpec(s => s.Replace("\"dataset\": {", "\"dataset\": { \"trainSubset\": 100,"))),
+            "dataset.trainSubset: 100 is larger than the training set (64 images"),
         new("slots beyond any machine", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "2147483647", "--device", "cpu", "--device", "cpu"],
             "--slots: 2147483647 (expected at most 1024)."),
         new("unknown device", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--device", "tpu"],

@@ -176,6 +176,16 @@ public class SweepLedgerTests
     }
 
     [Fact]
+    public void A_completed_report_with_a_nan_test_loss_is_recorded_as_diverged()
+    {
+        var ledger = Started(out var state);
+        string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
+        ledger.Report(Done(id) with { FinalTestLoss = double.NaN, Epochs = [new EpochMetrics(1, 2.3, double.NaN, 0.1, 1)] }, T0);
+        Assert.Equal(TrialStatus.Diverged, state.Results[id].Status);
+        Assert.Equal(TrialStatus.Diverged, state.Statuses[id]);
+    }
+
+    [Fact]
     public void A_ledger_rebuilt_from_its_state_carries_on_where_it_was()
     {
         var ledger = Started(out var state);

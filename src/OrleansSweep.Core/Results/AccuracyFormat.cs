@@ -11,6 +11,9 @@ namespace OrleansSweep.Core.Results;
 public static class AccuracyFormat
 {
     /// <summary>Percent of <paramref name="fraction"/>, one decimal, midpoints away from zero; no % sign.</summary>
+    /// <remarks>A NaN or infinite accuracy (a measurement that broke) has no percentage: "n/a".</remarks>
     public static string Percent(double fraction) =>
-        Math.Round((decimal)fraction * 100m, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture);
+        double.IsFinite(fraction) && Math.Abs(fraction) < 1e20
+            ? Math.Round((decimal)fraction * 100m, 1, MidpointRounding.AwayFromZero).ToString("0.0", CultureInfo.InvariantCulture)
+            : "n/a";
 }

@@ -76,3 +76,29 @@ public sealed record TrialResult
 /// <summary>An enum as its camel-case name in JSON; integers (what earlier versions wrote) are still read.</summary>
 public sealed class CamelCaseEnumConverter<TEnum>() : JsonStringEnumConverter<TEnum>(JsonNamingPolicy.CamelCase, allowIntegerValues: true)
     where TEnum : struct, Enum;
+
+public static class TrialResultRules
+{
+    /// <summary>
+    /// A "completed" trial whose final test accuracy or loss is NaN or infinite did not converge: BN over one example,
+    /// say, trains to NaN statistics and a 10% argmax of NaN logits. It is a divergence (a result, never "converged"),
+    /// dated to the first epoch whose test metrics were not finite.
+    /// </summary>
+    public static TrialResult WithNonFiniteMetricsAsDivergence(this TrialResult result)
+    {
+        if (result.Status != TrialStatus.Completed) return result;
+        bool finite = result.FinalTestAccuracy is not { } accuracy || double.IsFinite(accuracy);
+        finite &= result.FinalTestLoss is not { } loss || double.IsFinite(loss);
+        finite &= result.Epochs.All(e => double.IsFinite(e.TestLoss) && double.IsFinite(e.TestAccuracy) && double.IsFinite(e.TrainLoss));
+        if (finite) return result;
+        var first = result.Epochs.FirstOrDefault(e => !(double.IsFinite(e.TestLoss) && double.IsFinite(e.TestAccuracy) && double.IsFinite(e.TrainLoss)));
+        return result with
+        {
+            Status = TrialStatus.Diverged,
+            DivergedAtEpoch = first?.Epoch ?? result.Epochs.Count,
+            DivergenceLoss = first is { } e ? (double.IsFinite(e.TrainLoss) ? e.TestLoss : e.TrainLoss) : result.FinalTestLoss,
+            FinalTestAccuracy = null,
+            FinalTestLoss = null,
+        };
+    }
+}

@@ -33,7 +33,8 @@ public static class LearningRateFormat
     }
 }
 
-internal sealed class LearningRateListConverter : JsonConverter<IReadOnlyList<double>>
+/// <summary>A list of learning rates, each a number or "2^k" (public: source-generated serializers of other assemblies use it).</summary>
+public sealed class LearningRateListConverter : JsonConverter<IReadOnlyList<double>>
 {
     public override IReadOnlyList<double> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -61,7 +62,7 @@ internal sealed class LearningRateListConverter : JsonConverter<IReadOnlyList<do
 }
 
 /// <summary>One learning rate, a number or "2^k"; null when absent.</summary>
-internal sealed class OptionalLearningRateConverter : JsonConverter<double?>
+public sealed class OptionalLearningRateConverter : JsonConverter<double?>
 {
     public override double? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
     {

@@ -9,7 +9,11 @@ public static partial class SpecValidator
     public static readonly IReadOnlySet<string> KnownDatasets = new HashSet<string> { "fashion-mnist", "mnist", "cifar10" };
     public static readonly IReadOnlySet<string> KnownSchedules = new HashSet<string> { "step", "constant", "cosine" };
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    // \A and \z, not ^ and $: in .NET '$' also matches before a final newline, so "tiny\n" would pass.
+    /// <summary>The largest grid a sweep takes (a million cells), checked before any cell is laid out.</summary>
+    public const long MaxCells = 1_000_000;
+
+    [GeneratedRegex(@"\A[A-Za-z0-9][A-Za-z0-9._-]{0,99}\z")]
     private static partial Regex NamePattern();
 
     public static IReadOnlyList<string> Validate(SweepSpec spec)
@@ -59,6 +63,14 @@ public static partial class SpecValidator
         foreach (double lr in g.BaseLearningRates)
             Check(double.IsFinite(lr) && lr > 0, $"grid.baseLearningRates: {lr} (expected finite learning rates > 0).");
         CheckDistinct(g.BaseLearningRates, "grid.baseLearningRates", errors);
+        if (t.LearningRateScaling is null or "linear" && g.BatchSizes.Count > 0 && g.BaseLearningRates.Count > 0)
+        {
+            double largest = g.BatchSizes.Max() * g.BaseLearningRates.Max();
+            Check(double.IsFinite(largest) && largest < 1e6,
+                $"grid.baseLearningRates: {g.BaseLearningRates.Max()} times batch size {g.BatchSizes.Max()} is a learning rate of {largest:G3} (expected eta = m x eta~ below 1e6).");
+        }
+        long cells = (long)g.BatchSizes.Count * g.BaseLearningRates.Count * Math.Max(1, g.BnModes.Count) * Math.Max(1, g.Seeds.Count);
+        Check(cells <= MaxCells, $"grid: {cells:N0} cells (expected at most {MaxCells:N0}: batch sizes x base LRs x BN modes x seeds).");
 
         Check(g.BnModes.Count > 0, $"grid.bnModes: empty (expected at least one of none, batch, ghost:<size>).");
         var modes = new List<BnMode>();

@@ -18,14 +18,43 @@ public static class SweepSpecLoader
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>
+    /// A spec is read strictly, beyond the shared options: a null where the spec needs an object, list or value is refused
+    /// (not a NullReferenceException later), a key given twice is refused (not "the last one wins"), and keys match
+    /// case-sensitively ("name" and "NAME" are not the same field).
+    /// </summary>
+    private static readonly JsonSerializerOptions SpecOptions = new(JsonOptions)
+    {
+        RespectNullableAnnotations = true,
+        AllowDuplicateProperties = false,
+        PropertyNameCaseInsensitive = false,
+    };
+
+    /// <summary>A spec is a few kilobytes; anything past this is not one (and /dev/zero must not exhaust memory).</summary>
+    public const int MaxSpecBytes = 1 << 20;
+
     public static SweepSpec LoadFile(string path)
     {
+        if (Directory.Exists(path)) throw new SpecException(path, ["is a directory (expected a spec file, JSON)."]);
         string json;
-        try { json = File.ReadAllText(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        try
         {
-            throw new SpecException(path, [e is FileNotFoundException or DirectoryNotFoundException
-                ? "the spec file does not exist." : $"the spec file cannot be read ({e.Message})."]);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, FileOptions.SequentialScan);
+            var buffer = new byte[MaxSpecBytes + 1];
+            int read = 0, n;
+            while (read < buffer.Length && (n = stream.Read(buffer, read, buffer.Length - read)) > 0) read += n;
+            if (read > MaxSpecBytes)
+                throw new SpecException(path, [$"larger than {MaxSpecBytes / 1024} KiB (expected a spec file, JSON, of a few kilobytes)."]);
+            json = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(buffer, 0, read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.DecoderFallbackException)
+        {
+            throw new SpecException(path, [e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "the spec file does not exist.",
+                System.Text.DecoderFallbackException => "not UTF-8 text (expected a spec file, JSON).",
+                _ => $"the spec file cannot be read ({e.Message}).",
+            }]);
         }
         return Parse(json, path);
     }
@@ -33,7 +62,7 @@ public static class SweepSpecLoader
     public static SweepSpec Parse(string json, string source = "spec")
     {
         SweepSpec? spec;
-        try { spec = JsonSerializer.Deserialize<SweepSpec>(json, JsonOptions); }
+        try { spec = JsonSerializer.Deserialize<SweepSpec>(json, SpecOptions); }
         catch (JsonException e) { throw new SpecException(source, [Describe(e)]); }
         if (spec is null) throw new SpecException(source, ["the spec is empty (expected a JSON object)."]);
         var errors = SpecValidator.Validate(spec);
@@ -61,9 +90,28 @@ public static class SweepSpecLoader
             string names = colon >= 0 ? message[(colon + "including:".Length)..].Trim().TrimEnd('.') : "";
             return $"missing required field(s) {names}{(field.Length > 0 ? $" in '{field}'" : "")}.";
         }
+        string where = e.LineNumber is long line ? $" (line {line + 1})" : "";
+        if (message.Contains("doesn't allow setting null values", StringComparison.Ordinal) && field.Length > 0)
+            return $"field '{field}'{where}: null (expected a value; omit the field instead where it has a default).";
+        if (message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+            return $"field '{(field.Length > 0 ? field : "?")}'{where}: given more than once (each field once).";
+        if (message.Contains("could not be converted to", StringComparison.Ordinal) && field.Length > 0)
+            return $"field '{field}'{where}: {Expected(message)}.";
         int lineInfo = message.IndexOf(" Path:", StringComparison.Ordinal);
         string core = lineInfo >= 0 ? message[..lineInfo] : message;
-        string where = e.LineNumber is long line ? $" (line {line + 1})" : "";
         return field.Length > 0 ? $"field '{field}'{where}: {core}" : $"malformed JSON{where}: {core}";
     }
+
+    /// <summary>What a field expected, in words rather than .NET type names.</summary>
+    private static string Expected(string message) =>
+        message switch
+        {
+            _ when message.Contains("System.Int32", StringComparison.Ordinal) || message.Contains("System.Int64", StringComparison.Ordinal)
+                => "expected a whole number (such as 16; 1e3 and 16.0 are not)",
+            _ when message.Contains("System.Double", StringComparison.Ordinal) => "expected a number",
+            _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "expected true or false",
+            _ when message.Contains("System.String", StringComparison.Ordinal) => "expected a string",
+            _ when message.Contains("List", StringComparison.Ordinal) || message.Contains("[]", StringComparison.Ordinal) => "expected a list",
+            _ => "expected an object with the fields of README's \"Spec format\"",
+        };
 }

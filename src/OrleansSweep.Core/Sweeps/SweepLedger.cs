@@ -236,7 +236,7 @@ public sealed class SweepLedger
 
     private void Record(TrialResult result)
     {
-        var recorded = result with { Attempts = _state.TransientFailures.GetValueOrDefault(result.TrialId) + 1 };
+        var recorded = result.WithNonFiniteMetricsAsDivergence() with { Attempts = _state.TransientFailures.GetValueOrDefault(result.TrialId) + 1 };
         SetStatus(result.TrialId, recorded.Status);
         _state.Results[result.TrialId] = recorded;
         _state.NotBefore.Remove(result.TrialId);

@@ -49,8 +49,13 @@ public static class DatasetCatalog
             : (IdxReader.ReadImageSet(files[0], files[1]), IdxReader.ReadImageSet(files[2], files[3]));
         if (train.Height != test.Height || train.Width != test.Width)
             throw new DatasetException($"{files[2]}: test images are {test.Height}x{test.Width}, training images {train.Height}x{train.Width}.");
-        if (spec.TrainSubset is int n) train = train.StratifiedSubset(n, spec.SubsetSeed);
-        if (spec.TestSubset is int k) test = test.StratifiedSubset(k, spec.SubsetSeed);
+        // A subset larger than the set would silently be the whole set: say so instead.
+        if (spec.TrainSubset is int n && n > train.Count)
+            throw new DatasetException($"dataset.trainSubset: {n} is larger than the training set ({train.Count} images in {files[0]}).");
+        if (spec.TestSubset is int k && k > test.Count)
+            throw new DatasetException($"dataset.testSubset: {k} is larger than the test set ({test.Count} images in {files[^1]}).");
+        if (spec.TrainSubset is int trainSubset) train = train.StratifiedSubset(trainSubset, spec.SubsetSeed);
+        if (spec.TestSubset is int testSubset) test = test.StratifiedSubset(testSubset, spec.SubsetSeed);
         return new DatasetPair(train, test);
     }
 

@@ -120,6 +120,10 @@ public static class TrialTrainer
             var (testLoss, testAccuracy) = Evaluate(model, tensors.TestImages, tensors.TestLabels, trial.Training.EvaluationBatchSize);
             var metrics = new EpochMetrics(epoch, lossSum / stepsPerEpoch, testLoss, testAccuracy, epochClock.Elapsed.TotalSeconds);
             epochs.Add(metrics);
+            // A test loss that is not finite (BN over one example: NaN statistics) is a divergence, however the training
+            // loss looked: a NaN metric is never "converged".
+            if (!double.IsFinite(testLoss) || !double.IsFinite(testAccuracy))
+                return Result(TrialStatus.Diverged) with { DivergedAtEpoch = epoch, DivergenceLoss = testLoss };
             int every = trial.Training.CheckpointEvery;
             if (context.Checkpoints is { } checkpoints && every > 0 && (epoch % every == 0 || epoch == trial.Training.Epochs))
                 checkpoints.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng));
