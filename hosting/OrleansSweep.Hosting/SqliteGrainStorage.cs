@@ -37,6 +37,33 @@ public sealed class SqliteGrainStorage : IGrainStorage
             """);
     }
 
+    /// <summary>
+    /// Fails fast, in one line, when an existing state file is not a SQLite database of ours (random bytes, a truncated
+    /// copy): otherwise the silo's start would retry against it for minutes, deaf to Ctrl-C. A missing file is fine
+    /// (a new study).
+    /// </summary>
+    public static void EnsureReadable(string databasePath)
+    {
+        if (!File.Exists(databasePath)) return;
+        try
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = databasePath, Mode = SqliteOpenMode.ReadOnly, DefaultTimeout = 5, Pooling = false,
+            }.ToString());
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA quick_check; SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'grain_state';";
+            using var reader = command.ExecuteReader();
+            if (!reader.Read() || reader.GetString(0) != "ok") throw new SqliteException("the database fails its integrity check", 11);
+        }
+        catch (SqliteException e)
+        {
+            throw new Core.UserErrorException($"{databasePath}: not a readable sweep state ({e.Message.TrimEnd('.')}); move it aside " +
+                "(e.g. to state.db.corrupt) and run the study again: finished trials resume from their checkpoints.");
+        }
+    }
+
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         await using var connection = Open();

@@ -10,6 +10,8 @@ using Spectre.Console;
 using OrleansSweep.Core.Sweeps;
 using OrleansSweep.Study;
 
+using OrleansSweep.Hosting;
+
 namespace OrleansSweep.Cli;
 
 /// <summary>`orleans-sweep run` / `resume`: an embedded silo + client runs a whole sweep and writes its study directory.</summary>
@@ -32,6 +34,7 @@ public sealed class RunCommand(IAnsiConsole console)
         var native = TorchNativeLoader.EnsureLoaded();
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
+        SqliteGrainStorage.EnsureReadable(Path.Combine(study, StudyLayout.StateFileName));
         await using var cluster = await EmbeddedCluster.StartAsync(settings.Devices, study, cancellation);
         var client = cluster.Client;
         await client.StartAsync(spec);

@@ -49,6 +49,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddQuietResilienceTelemetry();
         silo.Services.AddSingleton<ITrialExecutor, TorchTrialExecutor>();
         silo.Services.AddSingleton<TrialRunner>();
+        silo.Services.AddHostedService<TrainingDrain>();
         return silo;
     }
 }

@@ -65,6 +65,26 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_corrupt_state_file_fails_resume_at_once_in_one_line_and_is_left_as_it_was()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 16);
+        string study = _work.Combine("corrupt-study");
+        Directory.CreateDirectory(study);
+        File.WriteAllText(Path.Combine(study, StudyLayout.SpecFileName), SyntheticFashion.SpecJson("corrupt", data, batchSizes: [16], epochs: 1));
+        var garbage = new byte[8192];
+        new Random(7).NextBytes(garbage);
+        string state = Path.Combine(study, StudyLayout.StateFileName);
+        File.WriteAllBytes(state, garbage);
+
+        Assert.Equal(ExitCodes.UserError, await Run("resume", study, "--threads", "1"));
+        string output = Normalized();
+        Assert.Contains($"{state}: not a readable sweep state", output);
+        Assert.DoesNotContain("internal error", output);
+        Assert.Equal(garbage, File.ReadAllBytes(state)); // an existing study is never damaged
+    }
+
+    [Fact]
     public async Task Export_writes_a_studys_tables_as_csv_or_json()
     {
         string study = _work.Combine("study");

@@ -17,12 +17,23 @@ namespace OrleansSweep.Grains.Trials;
 public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILocalSiloDetails silo, IHostApplicationLifetime lifetime,
     ILogger<TrialRunner> logger)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task<TrialResult>, byte> _training = new();
+
     public async Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
     {
-        var result = await Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
+        var training = Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        return result with { Silo = silo.SiloAddress.Endpoint.ToString() };
+        _training.TryAdd(training, 0);
+        try { return (await training) with { Silo = silo.SiloAddress.Endpoint.ToString() }; }
+        finally { _training.TryRemove(training, out _); }
     }
+
+    /// <summary>
+    /// Completes when no training thread of this silo is running. A stopping host waits for it (see
+    /// <see cref="TrainingDrain"/>): the threads stop at their next step once the host is stopping, and a process that
+    /// exits while one is still inside libtorch can crash in libtorch's teardown.
+    /// </summary>
+    public Task WhenStoppedAsync() => Task.WhenAll(_training.Keys);
 
     private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken trialCancellation)
     {
@@ -53,5 +64,17 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
                 FailureReason = $"{e.GetType().Name}: {e.Message}",
             };
         }
+    }
+}
+
+/// <summary>Holds a stopping host until this silo's training threads have stopped (each checkpoints its step first).</summary>
+public sealed class TrainingDrain(TrialRunner runner) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        try { await runner.WhenStoppedAsync().WaitAsync(cancellationToken); }
+        catch (OperationCanceledException) { } // the host's shutdown timeout: it goes on stopping without us
     }
 }
