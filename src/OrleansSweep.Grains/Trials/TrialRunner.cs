@@ -21,6 +21,10 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
 
     public async Task<TrialResult> RunAsync(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken cancellation)
     {
+        // A stopping silo starts no training: a thread that begins libtorch work while the process exits crashes it
+        // (seen: torch.cuda.is_available() against libtorch's static destructors, SIGSEGV). The sweep re-dispatches.
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Cancelled, Silo = silo.SiloAddress.Endpoint.ToString() };
         var training = Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _training.TryAdd(training, 0);
@@ -33,7 +37,10 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
     /// <see cref="TrainingDrain"/>): the threads stop at their next step once the host is stopping, and a process that
     /// exits while one is still inside libtorch can crash in libtorch's teardown.
     /// </summary>
-    public Task WhenStoppedAsync() => Task.WhenAll(_training.Keys);
+    public async Task WhenStoppedAsync()
+    {
+        while (!_training.IsEmpty) await Task.WhenAll(_training.Keys); // one that started meanwhile stops at once
+    }
 
     private TrialResult Run(TrialSpec trial, Action<EpochMetrics> onEpoch, CancellationToken trialCancellation)
     {
@@ -42,7 +49,9 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         var cancellation = linked.Token;
         try
         {
+            cancellation.ThrowIfCancellationRequested();
             using var slot = slots.AcquireAsync(trial.BatchSize, cancellation).GetAwaiter().GetResult();
+            cancellation.ThrowIfCancellationRequested(); // the silo began stopping while this trial waited for a slot
             return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(onEpoch), cancellation);
         }
         catch (OperationCanceledException)
