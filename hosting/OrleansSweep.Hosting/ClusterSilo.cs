@@ -1,5 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -7,6 +10,8 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Devices;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Grains;
+using OrleansSweep.Grains.Sweeps;
+using OrleansSweep.Grains.Trials;
 
 namespace OrleansSweep.Hosting;
 
@@ -19,29 +24,6 @@ public sealed class ClusterSiloOptions
     public string ServiceId { get; set; } = "orleans-sweep";
     /// <summary>StackExchange.Redis configuration string: membership, sweep state and reminders.</summary>
     public string Redis { get; set; } = "127.0.0.1:6379";
-    /// <summary>
-    /// Devices this silo trains on ("cpu", "cuda:0", ...); empty: a coordinator only. Configured devices replace this
-    /// default (<see cref="From"/>); they are not added to it.
-    /// </summary>
-    public List<string> Devices { get; set; } = [.. DefaultDevices];
-    /// <summary>
-    /// A silo that hosts sweeps but never trials, whatever <see cref="Devices"/> says (a shipped appsettings.json lists
-    /// "cpu"; the environment overriding it cannot empty a list): the way to say "no devices" anywhere.
-    /// </summary>
-    public bool CoordinatorOnly { get; set; }
-
-    /// <summary>The devices this silo trains on: none for a coordinator.</summary>
-    public IReadOnlyList<string> TrainingDevices => CoordinatorOnly ? [] : Devices;
-    /// <summary>
-    /// A configured cuda:N that this build or machine cannot use is refused at start (preflight) unless this is true;
-    /// then its trials train on the CPU and each result says so. A GPU node quietly training on its CPU is a slow node
-    /// nobody asked for.
-    /// </summary>
-    public bool AllowCpuFallback { get; set; }
-    public int SlotsPerDevice { get; set; } = 1;
-    /// <summary>Packing: a trial of batch m takes ceil(m / BatchPerSlot) slots (see DeviceOptions.BatchPerSlot).</summary>
-    public int? BatchPerSlot { get; set; }
-    public int? ThreadsPerTrial { get; set; }
     public int SiloPort { get; set; } = 11111;
     public int GatewayPort { get; set; } = 30000;
     /// <summary>Address this silo binds and advertises. Loopback unless configured: a silo is not exposed by accident.</summary>
@@ -52,9 +34,8 @@ public sealed class ClusterSiloOptions
     /// Directories a submitted spec's dataset.path must lie in (after resolving "..", links): specs come from clients,
     /// and must not make silos read elsewhere. The dataset packages' system location is always allowed.
     /// </summary>
-    public string[] DataRoots { get; set; } = [.. DefaultDataRoots];
+    public string[] DataRoots { get; set; } = [];
 
-    public static readonly IReadOnlyList<string> DefaultDevices = ["cpu"];
     public static readonly IReadOnlyList<string> DefaultDataRoots = ["/usr/share/datasets"];
     /// <summary>
     /// Seconds without progress or heartbeat after which a running trial is presumed lost (its silo died) and
@@ -77,66 +58,101 @@ public sealed class ClusterSiloOptions
     public string? TlsCertificate { get; set; }
 
     /// <summary>
-    /// Every setting checked in one place; the message names the setting — as <paramref name="settingName"/> spells it
-    /// for the caller (the CLI: "--lease-seconds"), by default the configuration key ("OrleansSweep:LeaseSeconds").
+    /// The first cluster setting that is wrong, named as <paramref name="settingName"/> spells it for the caller (the CLI:
+    /// "--lease-seconds"; by default the configuration key "OrleansSweep:LeaseSeconds"), or null. The device settings of
+    /// the same section are <see cref="DeviceOptions"/>' own.
     /// </summary>
-    public void Validate(Func<string, string>? settingName = null)
+    public string? Problem(Func<string, string>? settingName = null)
     {
         settingName ??= ConfigurationKey;
-        foreach (string device in TrainingDevices)
-            if (!DeviceName.TryParse(device, out _))
-                throw new ClusterSettingException($"{settingName(nameof(Devices))}: '{device}' is not a device (expected {DeviceName.Expected}).");
-        if (SlotsPerDevice < 1)
-            throw new ClusterSettingException($"{settingName(nameof(SlotsPerDevice))}: {SlotsPerDevice} (expected at least 1).");
-        if (ThreadsPerTrial is < 1)
-            throw new ClusterSettingException($"{settingName(nameof(ThreadsPerTrial))}: {ThreadsPerTrial} (expected at least 1, or unset for cores / slots).");
-        if (BatchPerSlot is < 1)
-            throw new ClusterSettingException($"{settingName(nameof(BatchPerSlot))}: {BatchPerSlot} (expected at least 1, or unset).");
         if (!IPAddress.TryParse(Address, out _))
-            throw new ClusterSettingException($"{settingName(nameof(Address))}: '{Address}' is not an IP address.");
+            return $"{settingName(nameof(Address))}: '{Address}' is not an IP address.";
         if (LeaseSeconds < 3)
-            throw new ClusterSettingException($"{settingName(nameof(LeaseSeconds))}: {LeaseSeconds} (expected at least 3 seconds).");
+            return $"{settingName(nameof(LeaseSeconds))}: {LeaseSeconds} (expected at least 3 seconds).";
         if (DashboardPort != 0 && !IPAddress.TryParse(DashboardAddress, out _))
-            throw new ClusterSettingException($"{settingName(nameof(DashboardAddress))}: '{DashboardAddress}' is not an IP address.");
+            return $"{settingName(nameof(DashboardAddress))}: '{DashboardAddress}' is not an IP address.";
         if (DashboardPort is < 0 or > 65535)
-            throw new ClusterSettingException($"{settingName(nameof(DashboardPort))}: {DashboardPort} is not a port (expected 1..65535, or 0 for none).");
+            return $"{settingName(nameof(DashboardPort))}: {DashboardPort} is not a port (expected 1..65535, or 0 for none).";
+        return null;
+    }
+
+    /// <summary>Throws <see cref="ClusterSettingException"/> naming the first setting that is wrong.</summary>
+    public void Validate(Func<string, string>? settingName = null)
+    {
+        if (Problem(settingName) is { } problem) throw new ClusterSettingException(problem);
     }
 
     /// <summary>"OrleansSweep:SiloPort": how appsettings, environment and the silo host's command line name a setting.</summary>
     public static string ConfigurationKey(string property) => $"{Section}:{property}";
 
     /// <summary>
-    /// The options as configured. The binder appends configured list items to a list's initial items, so lists are
-    /// bound into empty ones and get their defaults only when the configuration does not name them at all: configured
-    /// devices and data roots replace the defaults. `"Devices": []` in a JSON file names the key (it reaches the
-    /// configuration as a key without a value) and so means "no devices"; <see cref="CoordinatorOnly"/> says the same
-    /// where a list cannot be empty.
+    /// The options as configured: the binding the host's services use too (<see cref="ClusterSilo"/>), read here for the
+    /// decisions made before the services exist (ports, TLS, clustering).
     /// </summary>
     public static ClusterSiloOptions From(IConfiguration configuration)
     {
-        var section = configuration.GetSection(Section);
-        var options = new ClusterSiloOptions { Devices = [], DataRoots = [] };
+        var options = new ClusterSiloOptions();
         try
         {
-            section.Bind(options);
+            configuration.GetSection(Section).Bind(options);
         }
         catch (InvalidOperationException e) // the binder's "Failed to convert configuration value 'abc' at 'OrleansSweep:SiloPort' ..."
         {
             throw new ClusterSettingException(e.Message);
         }
-        var named = section.GetChildren().Select(c => c.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        if (!options.CoordinatorOnly && !named.Contains(nameof(Devices))) options.Devices = [.. DefaultDevices];
-        if (!named.Contains(nameof(DataRoots))) options.DataRoots = [.. DefaultDataRoots];
+        options.ApplyDefaults(configuration);
         return options;
     }
+
+    /// <summary>
+    /// The binder appends configured list items to a list's initial items, so <see cref="DataRoots"/> starts empty and
+    /// gets its default only when the configuration does not name it: configured data roots replace the default.
+    /// </summary>
+    public void ApplyDefaults(IConfiguration configuration)
+    {
+        bool named = configuration.GetSection(Section).GetChildren().Any(c => string.Equals(c.Key, nameof(DataRoots), StringComparison.OrdinalIgnoreCase));
+        if (!named && DataRoots.Length == 0) DataRoots = [.. DefaultDataRoots];
+    }
+}
+
+/// <summary>Checks the bound cluster options when the host starts (<c>ValidateOnStart</c>).</summary>
+public sealed class ClusterSiloOptionsValidator : IValidateOptions<ClusterSiloOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ClusterSiloOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 public static class ClusterSilo
 {
-    /// <summary>A cluster silo: Redis membership/state/reminders, the sweep engine, its devices and artifact root.</summary>
-    public static IHostApplicationBuilder AddOrleansSweepClusterSilo(this IHostApplicationBuilder builder, ClusterSiloOptions options)
+    /// <summary>
+    /// A cluster silo configured from <paramref name="builder"/>'s configuration (section "OrleansSweep"): Redis
+    /// membership/state/reminders, the sweep engine, its devices and artifact root. The options are bound once
+    /// (<see cref="ClusterSiloOptions"/> and <see cref="DeviceOptions"/>, each with a validator run at start), and this is
+    /// the one place where the cluster's settings become the engine's (<see cref="SweepOptions"/>, <see cref="ArtifactOptions"/>).
+    /// </summary>
+    public static IHostApplicationBuilder AddOrleansSweepClusterSilo(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<ClusterSiloOptions>()
+            .BindConfiguration(ClusterSiloOptions.Section)
+            .PostConfigure<IConfiguration>((o, configuration) => o.ApplyDefaults(configuration))
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ClusterSiloOptions>, ClusterSiloOptionsValidator>());
+        builder.Services.AddOptions<SweepOptions>().Configure<IOptions<ClusterSiloOptions>>((s, cluster) =>
+        {
+            s.LeaseDuration = TimeSpan.FromSeconds(cluster.Value.LeaseSeconds);
+            s.HeartbeatInterval = TimeSpan.FromSeconds(cluster.Value.LeaseSeconds / 6.0);
+        });
+        builder.Services.AddOptions<ArtifactOptions>().Configure<IOptions<ClusterSiloOptions>>((a, cluster) =>
+        {
+            a.Root = Path.GetFullPath(cluster.Value.ArtifactRoot);
+            a.PerSweep = true;
+            a.DataRoots = cluster.Value.DataRoots.Select(Path.GetFullPath).ToList();
+        });
+
+        // Endpoints, TLS and clustering are chosen before the services exist: the same binding, read once here.
+        var options = ClusterSiloOptions.From(builder.Configuration);
         options.Validate();
+        DeviceOptions.From(builder.Configuration).Validated();
         var address = IPAddress.Parse(options.Address);
         var tls = options.TlsCertificate is { } certificatePath ? ClusterTls.Load(certificatePath) : null;
         builder.UseOrleans(silo =>
@@ -164,23 +180,7 @@ public static class ClusterSilo
             // Every silo collects the dashboard's statistics (its grains live on all of them); the page is served
             // by the silos with a DashboardPort (ClusterSiloHost).
             silo.AddDashboard();
-            silo.AddOrleansSweep(
-                d =>
-                {
-                    d.Devices = [.. options.TrainingDevices]; d.SlotsPerDevice = options.SlotsPerDevice;
-                    d.ThreadsPerTrial = options.ThreadsPerTrial; d.BatchPerSlot = options.BatchPerSlot;
-                },
-                sweeps: s =>
-                {
-                    s.LeaseDuration = TimeSpan.FromSeconds(options.LeaseSeconds);
-                    s.HeartbeatInterval = TimeSpan.FromSeconds(options.LeaseSeconds / 6.0);
-                },
-                artifacts: a =>
-                {
-                    a.Root = Path.GetFullPath(options.ArtifactRoot);
-                    a.PerSweep = true;
-                    a.DataRoots = options.DataRoots.Select(Path.GetFullPath).ToList();
-                });
+            silo.AddOrleansSweep(); // devices from the same configuration section
         });
         return builder;
     }

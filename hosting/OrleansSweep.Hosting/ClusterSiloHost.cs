@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,20 +17,24 @@ namespace OrleansSweep.Hosting;
 /// </summary>
 public static class ClusterSiloHost
 {
-    public static IHost Build(ClusterSiloOptions options, Action<ILoggingBuilder> configureLogging)
+    /// <param name="configuration">The silo's settings (section "OrleansSweep"): the only configuration the host reads.</param>
+    public static IHost Build(IConfiguration configuration, Action<ILoggingBuilder> configureLogging)
     {
+        var options = ClusterSiloOptions.From(configuration);
         if (options.DashboardPort == 0)
         {
             var plain = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            plain.Configuration.AddConfiguration(configuration);
             configureLogging(plain.Logging);
-            plain.AddOrleansSweepClusterSilo(options);
+            plain.AddOrleansSweepClusterSilo();
             return plain.Build();
         }
         // Only what the dashboard needs: Kestrel on one endpoint and routing; no ASP.NET defaults (URLs from the
         // environment, appsettings of the working directory) that could open other ports.
         var web = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        web.Configuration.AddConfiguration(configuration);
         configureLogging(web.Logging);
-        web.AddOrleansSweepClusterSilo(options); // validates the options, the dashboard's included
+        web.AddOrleansSweepClusterSilo(); // validates the options, the dashboard's included
         web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(options.DashboardAddress), options.DashboardPort));
         web.Services.AddRouting();
         var app = web.Build();

@@ -14,15 +14,17 @@ public static class EmbeddedSilo
     public const string StateFileName = Study.StudyLayout.StateFileName;
 
     /// <summary>
-    /// One silo in this process, training on <paramref name="devices"/>, with its sweep state in
+    /// One silo in this process, training on the devices its configuration names (section "OrleansSweep", see
+    /// <see cref="DeviceOptions"/>; `run`'s flags become those keys), with its sweep state in
     /// <c>&lt;studyDirectory&gt;/state.db</c> and checkpoints under the study directory.
     /// </summary>
-    public static ISiloBuilder UseOrleansSweepEmbedded(this ISiloBuilder silo, DeviceOptions devices, string studyDirectory)
+    public static ISiloBuilder UseOrleansSweepEmbedded(this ISiloBuilder silo, string studyDirectory)
     {
+        var devices = DeviceOptions.From(silo.Configuration);
         silo.UseLocalhostClustering(siloPort: LoopbackPorts.Free(), gatewayPort: LoopbackPorts.Free());
         // Durable: a killed or interrupted run resumes from here (see `orleans-sweep resume`).
         silo.AddSqliteGrainStorage(SweepOptions.StorageName, Path.Combine(studyDirectory, StateFileName));
-        return silo.AddOrleansSweep(devices, s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, a => a.Root = studyDirectory);
+        return silo.AddOrleansSweep(sweeps: s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, artifacts: a => a.Root = studyDirectory);
     }
 
     /// <summary>Grain storage in a SQLite file (Orleans ships no file-system storage; see <see cref="SqliteGrainStorage"/>).</summary>

@@ -6,6 +6,8 @@ using OrleansSweep.Training.Native;
 using OrleansSweep.Training.Trainer;
 using StackExchange.Redis;
 using OrleansSweep.Client;
+using OrleansSweep.Grains.Devices;
+using Microsoft.Extensions.Configuration;
 
 namespace OrleansSweep.Hosting;
 
@@ -17,11 +19,13 @@ namespace OrleansSweep.Hosting;
 /// </summary>
 public static class SiloPreflight
 {
-    public static async Task CheckAsync(ClusterSiloOptions options, Func<string, string>? settingName = null)
+    /// <summary>Checks the silo's settings as <paramref name="configuration"/> gives them (the same binding the host uses).</summary>
+    public static async Task CheckAsync(IConfiguration configuration, Func<string, string>? settingName = null)
     {
         settingName ??= ClusterSiloOptions.ConfigurationKey;
+        var options = ClusterSiloOptions.From(configuration);
         options.Validate(settingName);
-        EnsureDevicesUsable(options, settingName);
+        EnsureDevicesUsable(DeviceOptions.From(configuration).Validated(settingName), settingName);
         // Local mistakes before remote ones: the certificate file, then the ports, then Redis.
         if (options.TlsCertificate is { } certificate) ClusterTls.Load(certificate).Dispose();
         if (!options.Kubernetes) // in a pod, Kubernetes hosting binds the pod's IP: nothing here to probe
@@ -35,11 +39,11 @@ public static class SiloPreflight
     }
 
     /// <summary>
-    /// A configured cuda:N this build or machine cannot use is refused (unless <see cref="ClusterSiloOptions.AllowCpuFallback"/>):
+    /// A configured cuda:N this build or machine cannot use is refused (unless <see cref="DeviceOptions.AllowCpuFallback"/>):
     /// otherwise every trial sent here would quietly train on the CPU. Loads the native backend only when a CUDA device
     /// is configured, so coordinators and CPU silos start as before.
     /// </summary>
-    public static void EnsureDevicesUsable(ClusterSiloOptions options, Func<string, string> settingName)
+    public static void EnsureDevicesUsable(DeviceOptions options, Func<string, string> settingName)
     {
         if (options.AllowCpuFallback) return;
         var cuda = options.TrainingDevices.Select(DeviceName.Parse).Where(d => d.IsCuda).ToList();
@@ -47,8 +51,8 @@ public static class SiloPreflight
         TorchNativeLoader.EnsureLoaded();
         foreach (var device in cuda)
             if (TorchDevices.Unavailability(device) is { } why)
-                throw new ClusterSettingException($"{settingName(nameof(ClusterSiloOptions.Devices))}: {why}, so this silo would train on its CPU; " +
-                                                  $"configure cpu, or set {settingName(nameof(ClusterSiloOptions.AllowCpuFallback))}=true to accept that.");
+                throw new ClusterSettingException($"{settingName(nameof(DeviceOptions.Devices))}: {why}, so this silo would train on its CPU; " +
+                                                  $"configure cpu, or set {settingName(nameof(DeviceOptions.AllowCpuFallback))}=true to accept that.");
     }
 
     public static void EnsurePortFree(string address, int port, string setting)

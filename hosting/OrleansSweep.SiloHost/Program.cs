@@ -15,9 +15,8 @@ try
         .AddEnvironmentVariables()
         .AddCommandLine(args)
         .Build();
-    var options = ClusterSiloOptions.From(configuration);
-    await SiloPreflight.CheckAsync(options);
-    host = ClusterSiloHost.Build(options, logging => logging
+    await SiloPreflight.CheckAsync(configuration);
+    host = ClusterSiloHost.Build(configuration, logging => logging
         .AddConfiguration(configuration.GetSection("Logging"))
         .AddSimpleConsole(o => o.SingleLine = true)
         .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Checkpoints;
@@ -17,11 +18,10 @@ public static class CliApp
         var studyOption = new Option<string?>("--study") { Description = "Study directory for results (default: studies/<sweep name>)" };
         var deviceOption = new Option<string[]>("--device")
         {
-            Description = "Device to train on: cpu, cuda:N or auto (repeat for several)",
-            DefaultValueFactory = _ => ["cpu"],
+            Description = $"Device to train on: cpu, cuda:N or auto (repeat for several; default {DeviceOptions.DefaultDevice})",
             AllowMultipleArgumentsPerToken = true,
         };
-        var slotsOption = new Option<int>("--slots") { Description = "Trials sharing one device at once", DefaultValueFactory = _ => 1 };
+        var slotsOption = new Option<int?>("--slots") { Description = $"Trials sharing one device at once (default {DeviceOptions.DefaultSlotsPerDevice})" };
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
         var batchPerSlotOption = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) of its device's slots" };
         var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
@@ -31,27 +31,23 @@ public static class CliApp
         {
             specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
         };
-        DeviceOptions Devices(ParseResult parse)
+        // The embedded silo's device flags are its configuration keys, bound and checked by the options code (DeviceOptions).
+        var deviceFlags = new SettingFlags(DeviceOptions.Section,
+        [
+            (deviceOption, nameof(DeviceOptions.Devices)), (slotsOption, nameof(DeviceOptions.SlotsPerDevice)),
+            (threadsOption, nameof(DeviceOptions.ThreadsPerTrial)), (batchPerSlotOption, nameof(DeviceOptions.BatchPerSlot)),
+        ]);
+        IConfiguration DeviceSettings(ParseResult parse)
         {
-            int slots = parse.GetValue(slotsOption);
-            int? threads = parse.GetValue(threadsOption);
-            if (slots < 1) throw new UsageException($"--slots: {slots} (expected >= 1).");
-            if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
-            if (slots > MaxSlotsPerDevice) throw new UsageException($"--slots: {slots} (expected at most {MaxSlotsPerDevice}).");
-            int? batchPerSlot = parse.GetValue(batchPerSlotOption);
-            if (batchPerSlot is < 1) throw new UsageException($"--batch-per-slot: {batchPerSlot} (expected >= 1).");
-            var devices = parse.GetValue(deviceOption)!.ToList();
-            foreach (string device in devices) CheckDevice(device);
-            return new DeviceOptions
-            {
-                Devices = devices, SlotsPerDevice = slots, ThreadsPerTrial = threads, BatchPerSlot = batchPerSlot,
-            };
+            var settings = deviceFlags.Configuration(parse);
+            DeviceOptions.From(settings).Validated(deviceFlags.FlagOf); // before anything is created
+            return settings;
         }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
 
         run.SetAction((parse, token) => Guard(console, async () =>
         {
-            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), Devices(parse), Interactive(parse));
+            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), DeviceSettings(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
@@ -87,7 +83,7 @@ public static class CliApp
             string spec = Path.Combine(study, StudyLayout.SpecFileName);
             if (!File.Exists(spec))
                 throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({StudyLayout.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
-            var settings = new RunCommand.Settings(spec, study, Devices(parse), Interactive(parse));
+            var settings = new RunCommand.Settings(spec, study, DeviceSettings(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
@@ -169,9 +165,6 @@ public static class CliApp
             ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
         }, cancellation);
     }
-
-    /// <summary>More trials per device than any machine runs at once; beyond it a typo, and slot arithmetic stays in range.</summary>
-    private const int MaxSlotsPerDevice = 1024;
 
     /// <summary>A device flag is checked before anything is created: a typo must not become a study of failed trials.</summary>
     private static void CheckDevice(string device)

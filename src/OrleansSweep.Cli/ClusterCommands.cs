@@ -8,6 +8,7 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Hosting;
+using OrleansSweep.Grains.Devices;
 using Spectre.Console;
 using OrleansSweep.Core.Sweeps;
 
@@ -114,16 +115,16 @@ public static class ClusterCommands
         var silo = WithCluster(new Command("silo", "Run a cluster silo in this process until Ctrl-C (see also hosting/).\n\n" +
                                                    "Example: orleans-sweep silo --device cpu --slots 2 --silo-port 11111 --gateway-port 30000"));
         // Each flag is a configuration key of the silo host (OrleansSweep:<Key>), bound by the same code: a flag not
-        // given leaves the key unset, so the defaults live in one place (ClusterSiloOptions).
+        // given leaves the key unset, so the defaults live in one place (ClusterSiloOptions, DeviceOptions).
         var defaults = new ClusterSiloOptions();
         var device = new Option<string[]>("--device")
         {
-            Description = $"Device(s) to train on: {Core.Devices.DeviceName.Expected} (repeatable; default {string.Join(", ", defaults.Devices)})",
+            Description = $"Device(s) to train on: {Core.Devices.DeviceName.Expected} (repeatable; default {DeviceOptions.DefaultDevice})",
             AllowMultipleArgumentsPerToken = true,
         };
         var coordinator = new Option<bool>("--coordinator-only") { Description = "No devices: host sweeps, never trials" };
         var allowCpuFallback = new Option<bool>("--allow-cpu-fallback") { Description = "Start even when a --device cuda:N is not usable here; its trials then train on the CPU" };
-        var slots = new Option<int?>("--slots") { Description = $"Trials sharing one device (default {defaults.SlotsPerDevice})" };
+        var slots = new Option<int?>("--slots") { Description = $"Trials sharing one device (default {DeviceOptions.DefaultSlotsPerDevice})" };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
         var batchPerSlot = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) slots" };
         var siloPort = new Option<int?>("--silo-port") { Description = $"Silo-to-silo port (default {defaults.SiloPort})" };
@@ -141,32 +142,32 @@ public static class ClusterCommands
         {
             Description = $"Seconds without a heartbeat before a running trial is presumed lost and re-dispatched (default {defaults.LeaseSeconds})",
         };
-        var flags = new (Option Flag, string Key)[]
-        {
-            (device, nameof(ClusterSiloOptions.Devices)), (coordinator, nameof(ClusterSiloOptions.CoordinatorOnly)),
-            (allowCpuFallback, nameof(ClusterSiloOptions.AllowCpuFallback)), (slots, nameof(ClusterSiloOptions.SlotsPerDevice)),
-            (threads, nameof(ClusterSiloOptions.ThreadsPerTrial)), (batchPerSlot, nameof(ClusterSiloOptions.BatchPerSlot)),
+        var flags = new SettingFlags(ClusterSiloOptions.Section,
+        [
+            (device, nameof(DeviceOptions.Devices)), (coordinator, nameof(DeviceOptions.CoordinatorOnly)),
+            (allowCpuFallback, nameof(DeviceOptions.AllowCpuFallback)), (slots, nameof(DeviceOptions.SlotsPerDevice)),
+            (threads, nameof(DeviceOptions.ThreadsPerTrial)), (batchPerSlot, nameof(DeviceOptions.BatchPerSlot)),
             (siloPort, nameof(ClusterSiloOptions.SiloPort)), (gatewayPort, nameof(ClusterSiloOptions.GatewayPort)),
             (address, nameof(ClusterSiloOptions.Address)), (artifacts, nameof(ClusterSiloOptions.ArtifactRoot)),
             (dashboardPort, nameof(ClusterSiloOptions.DashboardPort)), (dashboardAddress, nameof(ClusterSiloOptions.DashboardAddress)),
             (dataRoot, nameof(ClusterSiloOptions.DataRoots)), (leaseSeconds, nameof(ClusterSiloOptions.LeaseSeconds)),
             (redis, nameof(ClusterSiloOptions.Redis)), (clusterId, nameof(ClusterSiloOptions.ClusterId)),
             (serviceId, nameof(ClusterSiloOptions.ServiceId)), (tlsCertificate, nameof(ClusterSiloOptions.TlsCertificate)),
-        };
-        foreach (var (flag, _) in flags) if (!silo.Options.Contains(flag)) silo.Add(flag);
-        var flagOfKey = flags.ToDictionary(f => f.Key, f => f.Flag.Name);
+        ]);
+        foreach (var flag in flags.Options) if (!silo.Options.Contains(flag)) silo.Add(flag);
         silo.SetAction((p, token) => guard(async () =>
         {
-            string Flag(string setting) => flagOfKey.GetValueOrDefault(setting, setting);
-            var options = ClusterSiloOptions.From(SiloConfiguration(p, flags));
+            var configuration = flags.Configuration(p);
             // The settings and the ports/Redis they point at, checked before starting, each named by its flag.
-            await SiloPreflight.CheckAsync(options, Flag);
-            using var host = ClusterSiloHost.Build(options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+            await SiloPreflight.CheckAsync(configuration, flags.FlagOf);
+            var options = ClusterSiloOptions.From(configuration);
+            var devices = DeviceOptions.From(configuration).TrainingDevices;
+            using var host = ClusterSiloHost.Build(configuration, logging => logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
                 .AddFilter("Orleans", LogLevel.Error).AddFilter("OrleansSweep", LogLevel.Information));
             await host.StartAsync(token);
             string dashboard = options.DashboardPort == 0 ? "" : $" Dashboard: http://{options.DashboardAddress}:{options.DashboardPort}/.";
             string tls = options.TlsCertificate is null ? "" : " Connections: mutual TLS.";
-            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(options.TrainingDevices.Count == 0 ? "none (coordinator)" : string.Join(", ", options.TrainingDevices))}.{dashboard}{tls} Ctrl-C stops it.");
+            console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(devices.Count == 0 ? "none (coordinator)" : string.Join(", ", devices))}.{dashboard}{tls} Ctrl-C stops it.");
             try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
             await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back
             return ExitCodes.Ok;
@@ -179,27 +180,6 @@ public static class ClusterCommands
                 (c, s, t) => c.CancelAsync(s, t)),
             Control("continue", "Resume a paused or cancelled sweep on the cluster.\n\nExample: orleans-sweep continue quickstart",
                 async (c, s, t) => await c.ResumeAsync(s, t))];
-    }
-
-    /// <summary>
-    /// The flags given on the command line as the silo host's configuration keys ("--slots 2" -> OrleansSweep:SlotsPerDevice
-    /// = 2; a repeated flag -> OrleansSweep:Devices:0, :1, ...). A flag
-    /// not given leaves its key unset (--redis's shown default is the options' own).
-    /// </summary>
-    private static IConfiguration SiloConfiguration(ParseResult parse, IEnumerable<(Option Flag, string Key)> flags)
-    {
-        var values = new Dictionary<string, string?>();
-        foreach (var (flag, key) in flags)
-        {
-            if (parse.GetResult(flag) is not { Implicit: false } result) continue; // not given: the key keeps its default
-            string name = ClusterSiloOptions.ConfigurationKey(key);
-            var tokens = result.Tokens.Select(t => t.Value).ToList();
-            if (flag.ValueType == typeof(string[]))
-                for (int i = 0; i < tokens.Count; i++) values[$"{name}:{i}"] = tokens[i];
-            else
-                values[name] = tokens.Count == 0 ? "true" : tokens[^1]; // a bare switch (--coordinator-only) is true
-        }
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
     }
 
     private static async Task<SweepSnapshot> Existing(ClusterConnection cluster, string name)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using OrleansSweep.Client;
-using OrleansSweep.Grains.Devices;
+using Microsoft.Extensions.Configuration;
 using OrleansSweep.Hosting;
 
 namespace OrleansSweep.Cli;
@@ -19,9 +19,11 @@ public sealed class EmbeddedCluster : IAsyncDisposable
 
     public SweepClient Client => _host.Services.GetRequiredService<SweepClient>();
 
-    public static async Task<EmbeddedCluster> StartAsync(DeviceOptions devices, string studyDirectory, CancellationToken cancellation)
+    /// <param name="settings">The silo's device settings as configuration keys (OrleansSweep:Devices:0, ...; `run`'s flags).</param>
+    public static async Task<EmbeddedCluster> StartAsync(IConfiguration settings, string studyDirectory, CancellationToken cancellation)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddConfiguration(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; o.TimestampFormat = null; })
             .Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
@@ -31,7 +33,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.AddFilter("Microsoft", LogLevel.Error);
         builder.Logging.AddFilter("OrleansSweep", LogLevel.Information);
 
-        builder.UseOrleans(silo => silo.UseOrleansSweepEmbedded(devices, studyDirectory));
+        builder.UseOrleans(silo => silo.UseOrleansSweepEmbedded(studyDirectory));
         builder.Services.AddOrleansSweepClientCalls(); // the co-hosted client: the silo's grain factory, the client's retries
         var host = builder.Build();
         await host.StartAsync(cancellation);

@@ -3,6 +3,7 @@ using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using Microsoft.Extensions.Configuration;
 using OrleansSweep.Grains.Devices;
 using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Native;
@@ -17,7 +18,8 @@ namespace OrleansSweep.Cli;
 /// <summary>`orleans-sweep run` / `resume`: an embedded silo + client runs a whole sweep and writes its study directory.</summary>
 public sealed class RunCommand(IAnsiConsole console)
 {
-    public sealed record Settings(string SpecPath, string? StudyPath, DeviceOptions Devices, bool Interactive);
+    /// <param name="DeviceSettings">The embedded silo's device settings as configuration keys (see <see cref="SettingFlags"/>).</param>
+    public sealed record Settings(string SpecPath, string? StudyPath, IConfiguration DeviceSettings, bool Interactive);
 
     public async Task<int> ExecuteAsync(Settings settings, CancellationToken cancellation)
     {
@@ -29,13 +31,14 @@ public sealed class RunCommand(IAnsiConsole console)
 
         console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each)");
         console.MarkupLineInterpolated($"Study directory: {study}");
-        console.MarkupLineInterpolated($"Devices: {string.Join(", ", settings.Devices.Devices)} x {settings.Devices.SlotsPerDevice} slot(s), {settings.Devices.EffectiveThreadsPerTrial} thread(s) per trial");
+        var devices = DeviceOptions.From(settings.DeviceSettings);
+        console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices)} x {devices.SlotsPerDevice} slot(s), {devices.EffectiveThreadsPerTrial} thread(s) per trial");
         // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.
         var native = TorchNativeLoader.EnsureLoaded();
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
         SqliteGrainStorage.EnsureReadable(Path.Combine(study, StudyLayout.StateFileName));
-        await using var cluster = await EmbeddedCluster.StartAsync(settings.Devices, study, cancellation);
+        await using var cluster = await EmbeddedCluster.StartAsync(settings.DeviceSettings, study, cancellation);
         var client = cluster.Client;
         await client.StartAsync(spec);
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 using Polly;
 using Orleans.Runtime.Hosting;
@@ -18,20 +20,23 @@ public static class SiloBuilderExtensions
 {
     /// <summary>
     /// Registers the sweep engine on a silo: serializers, device slots (published as silo metadata so trial grains are
-    /// placed only on silos with devices), the trial executor and resilience pipelines.
+    /// placed only on silos with devices), the trial executor and resilience pipelines. The devices are bound from the
+    /// silo's configuration (section "OrleansSweep", see <see cref="DeviceOptions"/>) and checked when the host starts;
+    /// <paramref name="devices"/>, when given, is applied after the configuration (tests and benchmarks say them in code).
     /// </summary>
     public static ISiloBuilder AddOrleansSweep(this ISiloBuilder silo, Action<DeviceOptions>? devices = null, Action<SweepOptions>? sweeps = null,
         Action<ArtifactOptions>? artifacts = null)
     {
-        var deviceOptions = new DeviceOptions();
-        devices?.Invoke(deviceOptions);
-        return silo.AddOrleansSweep(deviceOptions, sweeps, artifacts);
-    }
+        var bound = silo.Services.AddOptions<DeviceOptions>()
+            .BindConfiguration(DeviceOptions.Section)
+            .PostConfigure<IConfiguration>((o, configuration) => o.ApplyDefaults(configuration));
+        if (devices is not null) bound.PostConfigure(devices);
+        bound.ValidateOnStart();
+        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceOptions>, DeviceOptionsValidator>());
 
-    /// <summary>As above, with the silo's devices as they are (the same instance is what the silo's services see).</summary>
-    public static ISiloBuilder AddOrleansSweep(this ISiloBuilder silo, DeviceOptions deviceOptions, Action<SweepOptions>? sweeps = null,
-        Action<ArtifactOptions>? artifacts = null)
-    {
+        // Silo metadata is fixed before the services exist: the same binding, read once here.
+        var deviceOptions = DeviceOptions.From(silo.Configuration);
+        devices?.Invoke(deviceOptions);
         silo.UseSiloMetadata(new Dictionary<string, string>
         {
             [DeviceSiloMetadata.DeviceSlots] = deviceOptions.TotalSlots.ToString(CultureInfo.InvariantCulture),
@@ -39,7 +44,6 @@ public static class SiloBuilderExtensions
         silo.Services.AddPlacementFilter<DeviceSiloPlacementFilterStrategy, DeviceSiloPlacementFilterDirector>(ServiceLifetime.Singleton);
 
         silo.Services.AddSerializer(s => s.AddOrleansSweepSerializers());
-        silo.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(deviceOptions));
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));
         silo.Services.TryAddSingleton(TimeProvider.System);

@@ -1,13 +1,44 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Devices;
+
 namespace OrleansSweep.Grains.Devices;
 
-/// <summary>What a silo offers for training. A silo with no devices only coordinates.</summary>
+/// <summary>
+/// What a silo offers for training, bound from the configuration section <see cref="Section"/> ("OrleansSweep:Devices:0",
+/// "OrleansSweep:SlotsPerDevice", ...) by every host alike: the silo host (appsettings, environment), `orleans-sweep silo`
+/// and the embedded `run`, whose flags become these keys. A silo with no devices only coordinates.
+/// </summary>
 public sealed class DeviceOptions
 {
-    /// <summary>Device names: "cpu", "cuda:0", "cuda:1", ... (a cuda device falls back to cpu when CUDA is absent).</summary>
-    public List<string> Devices { get; set; } = ["cpu"];
+    public const string Section = "OrleansSweep";
+    public const int MaxSlotsPerDevice = 1024;
+    /// <summary>The device a silo trains on when none is configured (a const: the CLI's help names it without loading this assembly).</summary>
+    public const string DefaultDevice = "cpu";
+    public const int DefaultSlotsPerDevice = 1;
+
+    /// <summary>
+    /// Device names: "cpu", "cuda:0", "cuda:1", "auto". Bound from configuration, configured devices replace the default
+    /// "cpu" (<see cref="ApplyDefaults"/>); they are not added to it.
+    /// </summary>
+    public List<string> Devices { get; set; } = [];
+
+    /// <summary>
+    /// A silo that hosts sweeps but never trials, whatever <see cref="Devices"/> says (a shipped appsettings.json lists
+    /// "cpu"; the environment overriding it cannot empty a list): the way to say "no devices" anywhere.
+    /// </summary>
+    public bool CoordinatorOnly { get; set; }
+
+    /// <summary>
+    /// A configured cuda:N that this build or machine cannot use is refused at a cluster silo's start unless this is true;
+    /// then its trials train on the CPU and each result says so. A GPU node quietly training on its CPU is a slow node
+    /// nobody asked for.
+    /// </summary>
+    public bool AllowCpuFallback { get; set; }
 
     /// <summary>Capacity of one device in slots: how many small trials share it at once.</summary>
-    public int SlotsPerDevice { get; set; } = 1;
+    public int SlotsPerDevice { get; set; } = DefaultSlotsPerDevice;
 
     /// <summary>
     /// Packing: a trial with batch size m takes ceil(m / BatchPerSlot) slots of its device (at least 1, at most all),
@@ -19,7 +50,10 @@ public sealed class DeviceOptions
     /// <summary>Intra-op threads per trial; null: the machine's cores divided by the silo's slots (at least 1).</summary>
     public int? ThreadsPerTrial { get; set; }
 
-    public int TotalSlots => Devices.Count * SlotsPerDevice;
+    /// <summary>The devices this silo trains on: none for a coordinator.</summary>
+    public IReadOnlyList<string> TrainingDevices => CoordinatorOnly ? [] : Devices;
+
+    public int TotalSlots => TrainingDevices.Count * SlotsPerDevice;
 
     public int EffectiveThreadsPerTrial => ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / Math.Max(1, TotalSlots));
 
@@ -28,4 +62,64 @@ public sealed class DeviceOptions
         BatchPerSlot is int perSlot && perSlot > 0
             ? Math.Clamp((batchSize + perSlot - 1) / perSlot, 1, Math.Max(1, SlotsPerDevice))
             : 1;
+
+    /// <summary>"OrleansSweep:SlotsPerDevice": how appsettings, environment and the silo host's command line name a setting.</summary>
+    public static string ConfigurationKey(string property) => $"{Section}:{property}";
+
+    /// <summary>
+    /// The device options as configured: the one binding every host uses (<see cref="Microsoft.Extensions.DependencyInjection.OptionsBuilderConfigurationExtensions.BindConfiguration{TOptions}"/>
+    /// into a fresh instance, then <see cref="ApplyDefaults"/>), for the few decisions a host makes before its services exist.
+    /// </summary>
+    public static DeviceOptions From(IConfiguration configuration)
+    {
+        var options = new DeviceOptions();
+        var section = configuration.GetSection(Section);
+        try { section.Bind(options); }
+        catch (InvalidOperationException e) { throw new ClusterSettingException(e.Message); } // "Failed to convert configuration value 'x' at 'OrleansSweep:SlotsPerDevice'"
+        options.ApplyDefaults(configuration);
+        return options;
+    }
+
+    /// <summary>
+    /// The binder appends configured list items to a list's initial items, so <see cref="Devices"/> starts empty and gets
+    /// its default only when the configuration does not name it. `"Devices": []` in a JSON file names the key (it reaches
+    /// the configuration as a key without a value) and so means "no devices", as <see cref="CoordinatorOnly"/> does.
+    /// </summary>
+    public void ApplyDefaults(IConfiguration configuration)
+    {
+        bool named = configuration.GetSection(Section).GetChildren().Any(c => string.Equals(c.Key, nameof(Devices), StringComparison.OrdinalIgnoreCase));
+        if (!CoordinatorOnly && !named && Devices.Count == 0) Devices = [DefaultDevice];
+    }
+
+    /// <summary>
+    /// The first setting that is wrong, named as <paramref name="settingName"/> spells it for the caller (the CLI:
+    /// "--slots"; by default the configuration key), or null when all are usable.
+    /// </summary>
+    public string? Problem(Func<string, string>? settingName = null)
+    {
+        settingName ??= ConfigurationKey;
+        foreach (string device in TrainingDevices)
+            if (!DeviceName.TryParse(device, out _))
+                return $"{settingName(nameof(Devices))}: '{device}' is not a device (expected {DeviceName.Expected}).";
+        if (SlotsPerDevice < 1)
+            return $"{settingName(nameof(SlotsPerDevice))}: {SlotsPerDevice} (expected >= 1).";
+        if (SlotsPerDevice > MaxSlotsPerDevice) // slot arithmetic stays far from overflow
+            return $"{settingName(nameof(SlotsPerDevice))}: {SlotsPerDevice} (expected at most {MaxSlotsPerDevice}).";
+        if (ThreadsPerTrial is < 1)
+            return $"{settingName(nameof(ThreadsPerTrial))}: {ThreadsPerTrial} (expected >= 1).";
+        if (BatchPerSlot is < 1)
+            return $"{settingName(nameof(BatchPerSlot))}: {BatchPerSlot} (expected >= 1).";
+        return null;
+    }
+
+    /// <summary>Throws <see cref="ClusterSettingException"/> naming the first setting that is wrong.</summary>
+    public DeviceOptions Validated(Func<string, string>? settingName = null) =>
+        Problem(settingName) is { } problem ? throw new ClusterSettingException(problem) : this;
+}
+
+/// <summary>Checks the bound device options when the host starts (<c>ValidateOnStart</c>): a wrong one stops the start.</summary>
+public sealed class DeviceOptionsValidator : IValidateOptions<DeviceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DeviceOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }

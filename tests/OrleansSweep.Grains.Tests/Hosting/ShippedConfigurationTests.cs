@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using OrleansSweep.Abstractions;
+using OrleansSweep.Grains.Devices;
 using OrleansSweep.Hosting;
 using OrleansSweep.TestSupport;
 
@@ -16,23 +17,30 @@ public sealed class ShippedConfigurationTests
 {
     private static string Shipped(string relative) => Path.Combine(RepositoryRoot.Path, relative);
 
-    private static ClusterSiloOptions Bind(IEnumerable<KeyValuePair<string, string?>> settings) =>
-        ClusterSiloOptions.From(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+    /// <summary>A silo's settings as its host binds them: the cluster's and the devices' (one section, two option types).</summary>
+    private sealed record SiloSettings(ClusterSiloOptions Cluster, DeviceOptions Devices)
+    {
+        public static SiloSettings From(IConfiguration configuration) => new(ClusterSiloOptions.From(configuration), DeviceOptions.From(configuration));
+        public IReadOnlyList<string> TrainingDevices => Devices.TrainingDevices;
+    }
+
+    private static SiloSettings Bind(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        SiloSettings.From(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
 
     /// <summary>Environment variables as .NET's environment configuration reads them: "__" separates sections.</summary>
-    private static ClusterSiloOptions BindEnvironment(IEnumerable<(string Name, string Value)> variables) =>
+    private static SiloSettings BindEnvironment(IEnumerable<(string Name, string Value)> variables) =>
         Bind(variables.Select(v => new KeyValuePair<string, string?>(v.Name.Replace("__", ":"), v.Value)));
 
     [Fact]
     public void The_silo_hosts_appsettings_yields_one_cpu_slot_on_loopback()
     {
-        var options = ClusterSiloOptions.From(new ConfigurationBuilder().AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json")).Build());
-        Assert.Equal(["cpu"], options.TrainingDevices);
-        Assert.Equal(1, options.SlotsPerDevice);
+        var (options, devices) = SiloSettings.From(new ConfigurationBuilder().AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json")).Build());
+        Assert.Equal(["cpu"], devices.TrainingDevices);
+        Assert.Equal(1, devices.SlotsPerDevice);
         Assert.Equal(["/usr/share/datasets"], options.DataRoots);
         Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
         Assert.Equal(("127.0.0.1", "127.0.0.1"), (options.Address, options.DashboardAddress));
-        Assert.False(options.AllowCpuFallback);
+        Assert.False(devices.AllowCpuFallback);
     }
 
     [Fact]
@@ -42,15 +50,15 @@ public sealed class ShippedConfigurationTests
             .Select(line => line.Trim())
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line => (line[..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..]));
-        var options = BindEnvironment(variables);
-        Assert.Equal(["cuda:0", "cuda:1"], options.TrainingDevices);
-        Assert.Equal(2, options.SlotsPerDevice);
+        var (options, devices) = BindEnvironment(variables);
+        Assert.Equal(["cuda:0", "cuda:1"], devices.TrainingDevices);
+        Assert.Equal(2, devices.SlotsPerDevice);
         Assert.Equal(["/usr/share/datasets"], options.DataRoots);
         Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
         Assert.Equal("10.0.0.11", options.Address);
         Assert.Equal("127.0.0.1", options.DashboardAddress);
         Assert.Equal("/srv/orleans-sweep/artifacts", options.ArtifactRoot);
-        Assert.False(options.AllowCpuFallback);
+        Assert.False(devices.AllowCpuFallback);
     }
 
     [Fact]
@@ -60,9 +68,9 @@ public sealed class ShippedConfigurationTests
         var variables = Regex.Matches(manifest, """name:\s*(OrleansSweep__[A-Za-z0-9_]+)\s*,\s*value:\s*"([^"]*)"\s*\}""")
             .Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
         Assert.NotEmpty(variables);
-        var options = BindEnvironment(variables);
-        Assert.Equal(["cuda:0"], options.TrainingDevices);
-        Assert.Equal(2, options.SlotsPerDevice);
+        var (options, devices) = BindEnvironment(variables);
+        Assert.Equal(["cuda:0"], devices.TrainingDevices);
+        Assert.Equal(2, devices.SlotsPerDevice);
         Assert.True(options.Kubernetes);
         Assert.Equal("/artifacts", options.ArtifactRoot);
         Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
@@ -76,10 +84,10 @@ public sealed class ShippedConfigurationTests
     {
         var options = Bind([new("OrleansSweep:Devices:0", "cuda:3"), new("OrleansSweep:DataRoots:0", "/data")]);
         Assert.Equal(["cuda:3"], options.TrainingDevices);
-        Assert.Equal(["/data"], options.DataRoots);
+        Assert.Equal(["/data"], options.Cluster.DataRoots);
         var defaults = Bind([]);
         Assert.Equal(["cpu"], defaults.TrainingDevices);
-        Assert.Equal(["/usr/share/datasets"], defaults.DataRoots);
+        Assert.Equal(["/usr/share/datasets"], defaults.Cluster.DataRoots);
     }
 
     [Fact]
@@ -88,13 +96,13 @@ public sealed class ShippedConfigurationTests
         Assert.Empty(Bind([new("OrleansSweep:CoordinatorOnly", "true")]).TrainingDevices);
         string json = Path.Combine(Directory.CreateTempSubdirectory("silo-config-").FullName, "appsettings.json");
         File.WriteAllText(json, """{ "OrleansSweep": { "Devices": [] } }""");
-        try { Assert.Empty(ClusterSiloOptions.From(new ConfigurationBuilder().AddJsonFile(json).Build()).TrainingDevices); }
+        try { Assert.Empty(DeviceOptions.From(new ConfigurationBuilder().AddJsonFile(json).Build()).TrainingDevices); }
         finally { Directory.Delete(Path.GetDirectoryName(json)!, recursive: true); }
         // The environment (OrleansSweep__CoordinatorOnly=true) over the shipped appsettings.json's "Devices": ["cpu"].
         var layered = new ConfigurationBuilder()
             .AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json"))
             .AddInMemoryCollection([new("OrleansSweep:CoordinatorOnly", "true")]).Build();
-        Assert.Empty(ClusterSiloOptions.From(layered).TrainingDevices);
+        Assert.Empty(DeviceOptions.From(layered).TrainingDevices);
     }
 
     [Theory]
@@ -104,7 +112,7 @@ public sealed class ShippedConfigurationTests
     public void A_device_that_is_not_one_is_named(string device)
     {
         var options = Bind([new("OrleansSweep:Devices:0", device)]);
-        var error = Assert.Throws<ClusterSettingException>(() => options.Validate());
+        var error = Assert.Throws<ClusterSettingException>(() => options.Devices.Validated());
         Assert.Equal($"OrleansSweep:Devices: '{device}' is not a device (expected cpu, cuda, cuda:N or auto).", error.Message);
     }
 
@@ -112,11 +120,11 @@ public sealed class ShippedConfigurationTests
     public void A_cuda_device_this_cpu_build_cannot_use_is_refused_unless_the_fallback_is_allowed()
     {
         var gpu = Bind([new("OrleansSweep:Devices:0", "cuda:0")]);
-        var error = Assert.Throws<ClusterSettingException>(() => SiloPreflight.EnsureDevicesUsable(gpu, ClusterSiloOptions.ConfigurationKey));
+        var error = Assert.Throws<ClusterSettingException>(() => SiloPreflight.EnsureDevicesUsable(gpu.Devices, ClusterSiloOptions.ConfigurationKey));
         Assert.StartsWith("OrleansSweep:Devices: device cuda:0 requested but CUDA is not available", error.Message);
         Assert.Contains("OrleansSweep:AllowCpuFallback=true", error.Message);
-        SiloPreflight.EnsureDevicesUsable(Bind([new("OrleansSweep:Devices:0", "cuda:0"), new("OrleansSweep:AllowCpuFallback", "true")]),
+        SiloPreflight.EnsureDevicesUsable(Bind([new("OrleansSweep:Devices:0", "cuda:0"), new("OrleansSweep:AllowCpuFallback", "true")]).Devices,
             ClusterSiloOptions.ConfigurationKey);
-        SiloPreflight.EnsureDevicesUsable(Bind([]), ClusterSiloOptions.ConfigurationKey); // cpu: nothing to check
+        SiloPreflight.EnsureDevicesUsable(Bind([]).Devices, ClusterSiloOptions.ConfigurationKey); // cpu: nothing to check
     }
 }

@@ -1,13 +1,12 @@
-using OrleansSweep.Reporting;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
-using OrleansSweep.Study;
 
-namespace OrleansSweep.Cli;
+namespace OrleansSweep.Study;
 
 /// <summary>A study directory that cannot be created or written.</summary>
 public sealed class StudyDirectoryException(string message) : Core.UserErrorException(message);
 
+/// <summary>A study directory's life: where it goes by default, creating it, and holding it for one process.</summary>
 public static class StudyDirectory
 {
     public static string DefaultFor(string sweepName) => Path.Combine("studies", sweepName);
