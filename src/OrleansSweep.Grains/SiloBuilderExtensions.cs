@@ -27,12 +27,7 @@ public static class SiloBuilderExtensions
     public static ISiloBuilder AddOrleansSweep(this ISiloBuilder silo, Action<DeviceOptions>? devices = null, Action<SweepOptions>? sweeps = null,
         Action<ArtifactOptions>? artifacts = null)
     {
-        var bound = silo.Services.AddOptions<DeviceOptions>()
-            .BindConfiguration(DeviceOptions.Section)
-            .PostConfigure<IConfiguration>((o, configuration) => o.ApplyDefaults(configuration));
-        if (devices is not null) bound.PostConfigure(devices);
-        bound.ValidateOnStart();
-        silo.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceOptions>, DeviceOptionsValidator>());
+        silo.Services.AddDeviceOptions(devices);
 
         // Silo metadata is fixed before the services exist: the same binding, read once here.
         var deviceOptions = DeviceOptions.From(silo.Configuration);
@@ -55,5 +50,20 @@ public static class SiloBuilderExtensions
         silo.Services.AddSingleton<TrialRunner>();
         silo.Services.AddHostedService<TrainingDrain>();
         return silo;
+    }
+
+    /// <summary>
+    /// <see cref="DeviceOptions"/> bound from the configuration's "OrleansSweep" section, then <paramref name="devices"/>
+    /// (code wins), checked by <see cref="DeviceOptionsValidator"/> when the host starts.
+    /// </summary>
+    public static IServiceCollection AddDeviceOptions(this IServiceCollection services, Action<DeviceOptions>? devices = null)
+    {
+        var bound = services.AddOptions<DeviceOptions>()
+            .BindConfiguration(DeviceOptions.Section)
+            .PostConfigure<IConfiguration>((o, configuration) => o.ApplyDefaults(configuration));
+        if (devices is not null) bound.PostConfigure(devices);
+        bound.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DeviceOptions>, DeviceOptionsValidator>());
+        return services;
     }
 }
