@@ -21,28 +21,8 @@ public static class GridExpander
 
     private static IReadOnlyList<TrialSpec> ExpandOnce(SweepSpec spec)
     {
-        var trials = new List<TrialSpec>();
-        foreach (string bn in spec.Grid.BnModes)
-        foreach (int seed in spec.Grid.Seeds)
-        foreach (int batch in spec.Grid.BatchSizes)
-        foreach (double lr in spec.Grid.BaseLearningRates)
-        {
-            var mode = BnMode.Parse(bn);
-            trials.Add(new TrialSpec
-            {
-                SweepName = spec.Name,
-                TrialId = TrialIdFor(batch, lr, mode, seed),
-                BatchSize = batch,
-                BaseLearningRate = lr,
-                BnMode = mode.ToString(),
-                Seed = seed,
-                Dataset = spec.Dataset,
-                Model = spec.Model,
-                Training = spec.Training,
-                Analysis = spec.Analysis is { Sharpness: not null } or { Hessian: not null } ? spec.Analysis with { Interpolations = [] } : null,
-            });
-        }
-        return trials.AsReadOnly();
+        var layout = new GridLayout(spec);
+        return Enumerable.Range(0, layout.Count).Select(layout.TrialAt).ToList().AsReadOnly();
     }
 
     public static string TrialIdFor(int batchSize, double baseLearningRate, BnMode bn, int seed) =>
