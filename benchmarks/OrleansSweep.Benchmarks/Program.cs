@@ -12,7 +12,9 @@ using static TorchSharp.torch;
 //   export DIR [none|batch]      ResNet-8 weights (final.pt), an input batch, its logits and loss, for the PyTorch check
 //   bench B T STEPS              samples/s of ResNet-8 (no BN) SGD steps at batch B with T threads, as JSON
 //   memory STEPS                 resident memory every STEPS/10 steps of a long run (no native leak: it stays flat)
-//   sweep-scale TRIALS [SLOTS]   one sweep of TRIALS instant trials (a test double trainer): dispatch, persist, aggregate
+//   sweep-scale TRIALS [SLOTS] [--redis HOST:PORT]
+//                                one sweep of TRIALS instant trials (a test double trainer): dispatch, persist, record,
+//                                watch and pull, in SQLite (embedded) or Redis (the cluster's store), as JSON
 //   landscape MODEL SIZE...      seconds of one full-space eps-sharpness (eps 1e-3, 10 L-BFGS-B iterations) and one
 //                                Hessian top eigenvalue (<= 20 power iterations, tol 1e-3) of MODEL after 200 SGD steps
 //                                on Fashion-MNIST, for each evaluation-subset SIZE, as JSON lines
@@ -23,14 +25,15 @@ return args.FirstOrDefault() switch
     "bench" => Bench(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture)),
     "memory" => Memory(int.Parse(args[1], CultureInfo.InvariantCulture)),
     "sweep-scale" => await OrleansSweep.Benchmarks.SweepScale.RunAsync(int.Parse(args[1], CultureInfo.InvariantCulture),
-        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64),
+        args.Length > 2 && !args[2].StartsWith("--", StringComparison.Ordinal) ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64,
+        args.SkipWhile(a => a != "--redis").Skip(1).FirstOrDefault()),
     "landscape" => OrleansSweep.Benchmarks.LandscapeTiming.Run(args[1], args.Skip(2).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToList()),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: export DIR [none|batch] | bench BATCH THREADS STEPS | memory STEPS | sweep-scale TRIALS [SLOTS] | landscape MODEL SIZE...");
+    Console.Error.WriteLine("usage: export DIR [none|batch] | bench BATCH THREADS STEPS | memory STEPS | sweep-scale TRIALS [SLOTS] [--redis HOST:PORT] | landscape MODEL SIZE...");
     return 2;
 }
 

@@ -27,10 +27,14 @@ public static class EmbeddedSilo
         return silo.AddOrleansSweep(sweeps: s => s.DefaultMaxConcurrentTrials = devices.TotalSlots, artifacts: a => a.Root = studyDirectory);
     }
 
-    /// <summary>Grain storage in a SQLite file (Orleans ships no file-system storage; see <see cref="SqliteGrainStorage"/>).</summary>
+    /// <summary>
+    /// Grain storage in a SQLite file (Orleans ships no file-system storage; see <see cref="SqliteGrainStorage"/>), and the
+    /// sweeps' result log in the same file (<see cref="SqliteTrialResultLog"/>).
+    /// </summary>
     public static ISiloBuilder AddSqliteGrainStorage(this ISiloBuilder silo, string name, string databasePath)
     {
         silo.Services.AddGrainStorage(name, (services, _) => new SqliteGrainStorage(databasePath, services.GetRequiredService<Serializer>()));
+        silo.Services.AddSingleton<ITrialResultLog>(services => new SqliteTrialResultLog(databasePath, services.GetRequiredService<Serializer>()));
         return silo;
     }
 }

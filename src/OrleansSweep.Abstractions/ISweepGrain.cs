@@ -10,8 +10,17 @@ public interface ISweepGrain : IGrainWithStringKey
     /// <summary>Starts the sweep; idempotent for the same spec, an error for a different spec under the same name.</summary>
     Task<SweepSnapshot> Start(SweepSpec spec);
 
+    /// <summary>Every trial's status and every result: costs the whole sweep (prefer <see cref="GetChanges"/> for polling).</summary>
     [AlwaysInterleave]
     Task<SweepSnapshot> GetSnapshot();
+
+    /// <summary>
+    /// What changed since the reader's last look: results recorded after <paramref name="afterSequence"/> (0: from the
+    /// first, at most <paramref name="limit"/>), and the spec only when <paramref name="knownSpecFingerprint"/> is not
+    /// the sweep's.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<SweepChanges> GetChanges(long afterSequence, string? knownSpecFingerprint, int limit);
 
     /// <summary>A trial finished an epoch (also renews its liveness).</summary>
     [AlwaysInterleave]

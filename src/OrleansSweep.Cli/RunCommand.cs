@@ -25,12 +25,14 @@ public sealed class RunCommand(IAnsiConsole console)
     {
         var spec = SweepSpecLoader.LoadFile(settings.SpecPath);
         DatasetCatalog.Preflight(spec);
-        string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name), spec);
+        string study = StudyDirectory.Prepare(settings.StudyPath ?? StudyDirectory.DefaultFor(spec.Name), spec, out var previous);
         using var studyLock = StudyDirectory.Lock(study);
         var trials = GridExpander.Expand(spec);
 
         console.MarkupLineInterpolated($"Sweep [bold]{spec.Name}[/]: {trials.Count} trials ({spec.Model.Architecture} on {spec.Dataset.Name}, {spec.Training.Epochs} epochs each)");
         console.MarkupLineInterpolated($"Study directory: {study}");
+        if (previous is not null && GridExtension.Extends(previous, spec))
+            console.MarkupLineInterpolated($"Extending sweep {spec.Name}: {GridExtension.AddedCells(previous, spec)} new cells (the finished ones are kept).");
         var devices = DeviceOptions.From(settings.DeviceSettings);
         console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices)} x {devices.SlotsPerDevice} slot(s), {devices.EffectiveThreadsPerTrial} thread(s) per trial");
         // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.

@@ -78,15 +78,45 @@ public sealed class SweepClient
     }
 
     /// <summary>
+    /// What changed since <paramref name="afterSequence"/> (see <see cref="ISweepGrain.GetChanges"/>); a read, retried
+    /// like <see cref="GetSnapshotAsync"/>. <see cref="SweepMirror"/> keeps a copy current with it.
+    /// </summary>
+    public Task<SweepChanges> GetChangesAsync(string sweepName, long afterSequence, string? knownSpecFingerprint,
+        int limit = int.MaxValue, CancellationToken cancellation = default) =>
+        Retried(sweepName, sweep => sweep.GetChanges(afterSequence, knownSpecFingerprint, limit), cancellation);
+
+    /// <summary>Brings <paramref name="mirror"/> up to date (every page of new results); returns the results added.</summary>
+    public async Task<IReadOnlyList<RecordedResult>> CatchUpAsync(SweepMirror mirror, CancellationToken cancellation = default)
+    {
+        var added = new List<RecordedResult>();
+        SweepChanges changes;
+        do
+        {
+            changes = await GetChangesAsync(mirror.Name, mirror.LastSequence, mirror.SpecFingerprint, cancellation: cancellation);
+            added.AddRange(mirror.Apply(changes));
+        } while (changes.More);
+        return added;
+    }
+
+    /// <summary>
     /// Snapshots every <paramref name="interval"/> until the sweep is completed or cancelled (the last one is the final
-    /// state). A paused sweep keeps being watched until it is resumed or cancelled.
+    /// state, with every result). A paused sweep keeps being watched until it is resumed or cancelled. Each poll
+    /// transfers what changed since the last (<see cref="SweepMirror"/>), not the whole sweep.
     /// </summary>
     public async IAsyncEnumerable<SweepSnapshot> WatchAsync(string sweepName, TimeSpan interval,
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
+        var mirror = new SweepMirror(sweepName);
         while (true)
         {
-            var snapshot = await GetSnapshotAsync(sweepName, cancellation);
+            await CatchUpAsync(mirror, cancellation);
+            var snapshot = mirror.ToSnapshot();
+            if (snapshot.IsDone && !mirror.IsCaughtUp)
+            {
+                // Its last results are being written: fetch them before calling the sweep done.
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, interval.TotalMilliseconds)), cancellation);
+                continue;
+            }
             yield return snapshot;
             if (snapshot.IsDone) yield break;
             await Task.Delay(interval, cancellation);

@@ -42,6 +42,8 @@ public static class SiloBuilderExtensions
         silo.Services.AddOptions<SweepOptions>().Configure(o => sweeps?.Invoke(o));
         silo.Services.AddOptions<ArtifactOptions>().Configure(o => artifacts?.Invoke(o));
         silo.Services.TryAddSingleton(TimeProvider.System);
+        // The storage providers (SQLite, Redis) register theirs first; memory state gets a memory log.
+        silo.Services.TryAddSingleton<ITrialResultLog, MemoryTrialResultLog>();
         silo.Services.AddSingleton<DeviceSlotPool>();
         silo.Services.AddSingleton<ClusterCapacity>();
         silo.Services.AddResiliencePipeline(TrialResilience.ReportResult, builder => builder.AddResultReporting());

@@ -13,15 +13,19 @@ public static class StudyDirectory
 
     /// <summary>
     /// Creates the directory if needed and proves it writable, so a sweep never trains into a dead end. A study of
-    /// another spec is refused: its state and checkpoints belong to that sweep.
+    /// another spec is refused (its state and checkpoints belong to that sweep), unless the spec only adds values to
+    /// its grid axes: then the study grows (<paramref name="previous"/> is its spec so far).
     /// </summary>
-    public static string Prepare(string path, SweepSpec spec)
+    public static string Prepare(string path, SweepSpec spec, out SweepSpec? previous)
     {
         string full = Path.GetFullPath(path);
         string existingSpec = Path.Combine(full, StudyLayout.SpecFileName);
-        if (File.Exists(existingSpec) && SpecFingerprint.Compute(SweepSpecLoader.LoadFile(existingSpec)) != SpecFingerprint.Compute(spec))
+        previous = File.Exists(existingSpec) ? SweepSpecLoader.LoadFile(existingSpec) : null;
+        if (previous is not null && SpecFingerprint.Compute(previous) != SpecFingerprint.Compute(spec)
+            && Core.Sweeps.GridExtension.Differences(previous, spec) is { Count: > 0 } differences)
             throw new StudyDirectoryException(
-                $"{full}: holds a study of a different spec ({existingSpec}); choose another --study directory, or another sweep name.");
+                $"{full}: holds a study of a different spec ({existingSpec}: {string.Join("; ", differences)}); only values added to grid " +
+                "axes grow a study. Choose another --study directory, or another sweep name.");
         try
         {
             if (File.Exists(full)) throw new StudyDirectoryException($"{full}: is a file (expected a study directory).");

@@ -179,6 +179,49 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_study_grows_by_grid_values_running_only_the_new_cells_and_keeping_the_finished_rows()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
+        string study = _work.Combine("study");
+        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
+        Assert.Equal(ExitCodes.Ok, await Run("run", WriteSpec(SyntheticFashion.SpecJson("grows", data, epochs: 1)), "--study", study, "--threads", "1"));
+        var before = File.ReadAllLines(csv).Skip(1).ToList();
+        Assert.Single(before);
+
+        _output.GetStringBuilder().Clear();
+        string grown = WriteSpec(SyntheticFashion.SpecJson("grows", data, epochs: 1, seeds: [0, 1], learningRates: ["2^-6", "2^-7"]));
+        Assert.Equal(ExitCodes.Ok, await Run("run", grown, "--study", study, "--threads", "1"));
+        Assert.Contains("Extending sweep grows: 3 new cells", Normalized());
+        var after = File.ReadAllLines(csv).Skip(1).ToList();
+        Assert.Equal(4, after.Count);
+        Assert.Contains(before[0], after); // byte-identical: not retrained
+        Assert.Equal([0, 1], Core.Specs.SweepSpecLoader.LoadFile(Path.Combine(study, StudyLayout.SpecFileName)).Grid.Seeds); // the study's spec grew too
+    }
+
+    [Fact]
+    public async Task A_study_written_before_the_result_log_resumes_with_its_finished_results_kept()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
+        string study = _work.Combine("study");
+        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("old-format", data, epochs: 1, learningRates: ["2^-6", "2^-7"]));
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
+        var rows = File.ReadAllLines(csv).Skip(1).ToList();
+        Assert.Equal(2, rows.Count);
+
+        // The state as the version before the result log kept it: every status and result in one value (format 1),
+        // with the second trial not finished yet, and no result rows.
+        string kept = OldFormatStudy.Rewrite(Path.Combine(study, StudyLayout.StateFileName), unfinished: "bs32-lr2^-7-none-s0");
+        Assert.Equal(ExitCodes.Ok, await Run("resume", study, "--threads", "1"));
+        var after = File.ReadAllLines(csv).Skip(1).ToList();
+        Assert.Equal(2, after.Count);
+        Assert.Contains(rows.Single(r => r.StartsWith(kept + ",", StringComparison.Ordinal)), after); // byte-identical: kept
+        Assert.Contains(after, r => r.StartsWith("bs32-lr2^-7-none-s0,", StringComparison.Ordinal) && r.Contains(",completed,"));
+    }
+
+    [Fact]
     public async Task A_study_of_another_spec_is_refused()
     {
         string data = _work.Combine("data");

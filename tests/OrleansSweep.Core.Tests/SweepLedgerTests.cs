@@ -15,10 +15,22 @@ public class SweepLedgerTests
         LeaseDuration = TimeSpan.FromSeconds(60), Retry = new RetryBackoff(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30), MaxAttempts: 3),
     };
 
+    /// <summary>The sweep's result log as the grain keeps it: every drained record, appended once per trial.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SweepLedger, Dictionary<string, TrialResult>> Logs = new();
+
+    private static Dictionary<string, TrialResult> Log(SweepLedger ledger)
+    {
+        var log = Logs.GetValue(ledger, _ => new Dictionary<string, TrialResult>());
+        foreach (var record in ledger.DrainRecords()) Assert.True(log.TryAdd(record.TrialId, record), $"{record.TrialId} recorded twice");
+        return log;
+    }
+
+    private static IEnumerable<RecordedTrial> Recorded(SweepLedger ledger) => Log(ledger).Values.Select(r => new RecordedTrial(r.TrialId, r.Status));
+
     private static SweepLedger Started(out SweepLedgerState state, SweepSpec? spec = null)
     {
         state = new SweepLedgerState();
-        var ledger = new SweepLedger(state, Settings, new Random(1));
+        var ledger = new SweepLedger(state, Settings, jitter: new Random(1));
         Assert.Equal(Admission.Created, ledger.Admit(spec ?? SampleResults.Spec, dataRoots: null));
         return ledger;
     }
@@ -30,7 +42,7 @@ public class SweepLedgerTests
     {
         var ledger = Started(out var state);
         Assert.Equal(12, ledger.TotalTrials);
-        Assert.All(state.Statuses.Values, s => Assert.Equal(TrialStatus.Pending, s));
+        Assert.All(ledger.Statuses(), s => Assert.Equal(TrialStatus.Pending, s.Status));
         Assert.Equal(SweepState.Running, state.State);
         Assert.Equal(Admission.Unchanged, ledger.Admit(SampleResults.Spec, null));
         var other = SweepSpecLoader.Parse(SweepSpecLoader.ToJson(SampleResults.Spec).Replace("\"epochs\": 1", "\"epochs\": 2"));
@@ -54,7 +66,7 @@ public class SweepLedgerTests
         var ledger = Started(out var state);
         var first = ledger.TakeDispatchable(clusterDeviceSlots: 3, T0);
         Assert.Equal(GridExpander.Expand(SampleResults.Spec).Take(3).Select(t => t.TrialId), first.Select(t => t.TrialId));
-        Assert.All(first, t => Assert.Equal(TrialStatus.Running, state.Statuses[t.TrialId]));
+        Assert.All(first, t => Assert.Equal(TrialStatus.Running, ledger.StatusOf(t.TrialId)));
         Assert.Empty(ledger.TakeDispatchable(3, T0)); // the limit is reached
         Assert.Equal(ReportOutcome.Changed, ledger.Report(Done(first[1].TrialId), T0));
         var next = Assert.Single(ledger.TakeDispatchable(3, T0));
@@ -81,11 +93,12 @@ public class SweepLedgerTests
             Assert.Equal(ReportOutcome.Changed, ledger.Report(Done(trial.TrialId), T0));
         }
         Assert.Equal(SweepState.Completed, state.State);
-        string id = state.Results.Keys.First();
+        string id = Log(ledger).Keys.First();
         var second = Done(id) with { FinalTestAccuracy = 0.1 };
         Assert.Equal(ReportOutcome.Duplicate, ledger.Report(second, T0));
-        Assert.Equal(0.8, state.Results[id].FinalTestAccuracy);
-        Assert.Equal(1, state.Results[id].Attempts);
+        Assert.Equal(0.8, Log(ledger)[id].FinalTestAccuracy);
+        Assert.Equal(1, Log(ledger)[id].Attempts);
+        Assert.Equal(12, Log(ledger).Count);
         Assert.Throws<ArgumentException>(() => ledger.Report(Done("bs999-lr2^-8-none-s0"), T0));
     }
 
@@ -99,17 +112,17 @@ public class SweepLedgerTests
         var failure = new TrialResult { TrialId = id, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient, FailureReason = "disk full" };
 
         ledger.Report(failure, T0);
-        Assert.Equal(TrialStatus.Pending, state.Statuses[id]);
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(id));
         var wait = state.NotBefore[id] - T0;
         Assert.InRange(wait, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)); // [base/2, base] after the first failure
         Assert.NotEqual(id, ledger.TakeDispatchable(1, T0).Single().TrialId); // the next cell runs meanwhile
-        ledger.Report(Done(state.Statuses.First(s => s.Value == TrialStatus.Running).Key), T0);
+        ledger.Report(Done(ledger.Running.Single()), T0);
         Assert.Equal(id, ledger.TakeDispatchable(1, T0 + wait).Single().TrialId); // its back-off is over: first in grid order
 
         ledger.Report(failure, T0 + wait);
         Assert.Equal(id, ledger.TakeDispatchable(1, T0 + TimeSpan.FromMinutes(1)).Single().TrialId);
         ledger.Report(failure, T0 + TimeSpan.FromMinutes(1));
-        var given = state.Results[id];
+        var given = Log(ledger)[id];
         Assert.Equal((TrialStatus.Failed, FailureKind.Transient, 3), (given.Status, given.FailureKind!.Value, given.Attempts));
         Assert.Equal("disk full (gave up after 3 attempts)", given.FailureReason);
         Assert.Equal([2, 3, 3], notices.Select(n => n.NextAttempt));
@@ -123,8 +136,8 @@ public class SweepLedgerTests
         var two = ledger.TakeDispatchable(2, T0);
         ledger.Report(new TrialResult { TrialId = two[0].TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Deterministic, FailureReason = "corrupt" }, T0);
         ledger.Report(new TrialResult { TrialId = two[1].TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }, T0);
-        Assert.Equal(TrialStatus.Failed, state.Results[two[0].TrialId].Status);
-        Assert.Equal(TrialStatus.Diverged, state.Results[two[1].TrialId].Status);
+        Assert.Equal(TrialStatus.Failed, Log(ledger)[two[0].TrialId].Status);
+        Assert.Equal(TrialStatus.Diverged, Log(ledger)[two[1].TrialId].Status);
         Assert.Empty(state.TransientFailures);
     }
 
@@ -137,7 +150,7 @@ public class SweepLedgerTests
         Assert.Empty(ledger.ExpireLeases(T0 + TimeSpan.FromSeconds(60)));
         var expired = ledger.ExpireLeases(T0 + TimeSpan.FromSeconds(61));
         Assert.Equal([two[1].TrialId], expired);
-        Assert.Equal(TrialStatus.Pending, state.Statuses[two[1].TrialId]);
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(two[1].TrialId));
         Assert.Equal(1, state.TransientFailures[two[1].TrialId]);
         Assert.Equal([two[0].TrialId], ledger.LatestProgress.Keys);
         ledger.Heartbeat(two[0].TrialId, T0 + TimeSpan.FromSeconds(100));
@@ -153,12 +166,12 @@ public class SweepLedgerTests
         Assert.Empty(ledger.TakeDispatchable(2, T0)); // paused: nothing new
         Assert.Empty(ledger.Pause());                  // twice: nothing more to stop
         ledger.Report(new TrialResult { TrialId = two[0].TrialId, Status = TrialStatus.Cancelled }, T0);
-        Assert.Equal(TrialStatus.Pending, state.Statuses[two[0].TrialId]);
-        Assert.False(state.Results.ContainsKey(two[0].TrialId));
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(two[0].TrialId));
+        Assert.False(Log(ledger).ContainsKey(two[0].TrialId));
 
         Assert.True(ledger.ResumeStopped());
         Assert.Equal(SweepState.Running, state.State);
-        Assert.Equal(TrialStatus.Pending, state.Statuses[two[1].TrialId]); // never reported: pending, not stuck running
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(two[1].TrialId)); // never reported: pending, not stuck running
         Assert.Equal(two.Select(t => t.TrialId), ledger.TakeDispatchable(2, T0).Select(t => t.TrialId));
     }
 
@@ -169,9 +182,10 @@ public class SweepLedgerTests
         string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
         Assert.Equal([id], ledger.Cancel());
         ledger.Report(new TrialResult { TrialId = id, Status = TrialStatus.Cancelled }, T0);
-        Assert.Equal(TrialStatus.Cancelled, state.Results[id].Status);
+        Assert.Equal(TrialStatus.Cancelled, state.Cancelled[id].Status);
+        Assert.Empty(Log(ledger)); // stopped, not a result
         Assert.Equal(Admission.Resumed, ledger.Admit(SampleResults.Spec, null));
-        Assert.False(state.Results.ContainsKey(id));
+        Assert.False(state.Cancelled.ContainsKey(id));
         Assert.Equal(id, ledger.TakeDispatchable(1, T0).Single().TrialId);
     }
 
@@ -181,8 +195,8 @@ public class SweepLedgerTests
         var ledger = Started(out var state);
         string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
         ledger.Report(Done(id) with { FinalTestLoss = double.NaN, Epochs = [new EpochMetrics(1, 2.3, double.NaN, 0.1, 1)] }, T0);
-        Assert.Equal(TrialStatus.Diverged, state.Results[id].Status);
-        Assert.Equal(TrialStatus.Diverged, state.Statuses[id]);
+        Assert.Equal(TrialStatus.Diverged, Log(ledger)[id].Status);
+        Assert.Equal(TrialStatus.Diverged, ledger.StatusOf(id));
     }
 
     [Fact]
@@ -191,8 +205,86 @@ public class SweepLedgerTests
         var ledger = Started(out var state);
         var running = ledger.TakeDispatchable(3, T0);
         ledger.Report(Done(running[0].TrialId), T0);
-        var again = new SweepLedger(state, Settings);
+        var again = new SweepLedger(state, Settings, Recorded(ledger));
         Assert.Equal(running.Skip(1).Select(t => t.TrialId), again.RestartRunning(T0).Select(t => t.TrialId));
         Assert.Equal(GridExpander.Expand(SampleResults.Spec)[3].TrialId, again.TakeDispatchable(3, T0).Single().TrialId);
+    }
+
+    [Fact]
+    public void A_result_recorded_just_before_a_crash_is_not_started_again()
+    {
+        var ledger = Started(out var state);
+        var running = ledger.TakeDispatchable(2, T0);
+        var stateAsWritten = new SweepLedgerState
+        {
+            Spec = state.Spec, SpecFingerprint = state.SpecFingerprint, State = state.State, Running = [.. state.Running],
+        };
+        ledger.Report(Done(running[0].TrialId), T0); // its record reached the log; the state write did not
+        var again = new SweepLedger(stateAsWritten, Settings, Recorded(ledger));
+        Assert.Equal([running[1].TrialId], again.RestartRunning(T0).Select(t => t.TrialId));
+        Assert.Equal(TrialStatus.Completed, again.StatusOf(running[0].TrialId));
+        Assert.Equal(1, again.Recorded);
+        Assert.Equal(ReportOutcome.Duplicate, again.Report(Done(running[0].TrialId), T0));
+    }
+
+    [Fact]
+    public void A_grid_that_grows_runs_only_its_new_cells_and_keeps_every_result()
+    {
+        var ledger = Started(out var state);
+        foreach (var trial in ledger.TakeDispatchable(12, T0)) ledger.Report(Done(trial.TrialId), T0);
+        Assert.Equal(SweepState.Completed, state.State);
+        var before = Log(ledger).Keys.ToHashSet();
+
+        var grown = SampleResults.Spec with { Grid = SampleResults.Spec.Grid with { Seeds = [.. SampleResults.Spec.Grid.Seeds, 99] } };
+        Assert.Equal(Admission.Extended, ledger.Admit(grown, null));
+        Assert.Equal(4, ledger.AddedCells); // 2 batch sizes x 2 LRs of the new seed
+        Assert.Equal(SweepState.Running, state.State);
+        var added = ledger.TakeDispatchable(100, T0);
+        Assert.Equal(4, added.Count);
+        Assert.All(added, t => Assert.Equal(99, t.Seed));
+        Assert.All(before, id => Assert.Equal(TrialStatus.Completed, ledger.StatusOf(id)));
+        foreach (var trial in added) ledger.Report(Done(trial.TrialId), T0);
+        Assert.Equal(SweepState.Completed, state.State);
+        Assert.Equal(16, Log(ledger).Count);
+        // Rebuilt from its state and records, the grown sweep is whole.
+        Assert.Equal(16, new SweepLedger(state, Settings, Recorded(ledger)).Recorded);
+    }
+
+    [Fact]
+    public void A_spec_that_changes_more_than_grid_values_is_refused_naming_what_differs()
+    {
+        var ledger = Started(out _);
+        var fewer = SampleResults.Spec with { Grid = SampleResults.Spec.Grid with { BatchSizes = SampleResults.Spec.Grid.BatchSizes.Skip(1).ToList() } };
+        var dropped = Assert.Throws<AdmissionRejectedException>(() => ledger.Admit(fewer, null));
+        Assert.Contains($"grid.batchSizes drops {SampleResults.Spec.Grid.BatchSizes[0]}", dropped.Message);
+        var longer = SampleResults.Spec with
+        {
+            Training = SampleResults.Spec.Training with { Epochs = 9 },
+            Grid = SampleResults.Spec.Grid with { Seeds = [.. SampleResults.Spec.Grid.Seeds, 99] },
+        };
+        var changed = Assert.Throws<AdmissionRejectedException>(() => ledger.Admit(longer, null));
+        Assert.Contains("training differs", changed.Message);
+        Assert.Equal(12, ledger.TotalTrials);
+    }
+
+    [Fact]
+    public void A_million_cell_grid_is_laid_out_without_expanding_it()
+    {
+        var spec = SampleResults.Spec with
+        {
+            Grid = new GridSpec
+            {
+                BatchSizes = [.. Enumerable.Range(1, 100)], BaseLearningRates = [.. Enumerable.Range(1, 100).Select(i => i * 1e-4)],
+                BnModes = ["none"], Seeds = [.. Enumerable.Range(0, 100)],
+            },
+        };
+        var ledger = Started(out var state, spec);
+        Assert.Equal(1_000_000, ledger.TotalTrials);
+        var first = ledger.TakeDispatchable(4, T0);
+        Assert.Equal(GridExpander.TrialIdFor(1, 1e-4, BnMode.Parse("none"), 0), first[0].TrialId);
+        ledger.Report(Done(first[2].TrialId), T0);
+        var again = new SweepLedger(state, Settings, Recorded(ledger));
+        Assert.Equal(1, again.Recorded);
+        Assert.Equal(3, again.RestartRunning(T0).Count);
     }
 }

@@ -29,8 +29,8 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("s1", "/data")),
         SpecFingerprint = "abc",
         State = SweepState.Running,
-        Statuses = { ["t1"] = TrialStatus.Completed, ["t2"] = TrialStatus.Pending },
-        Results = { ["t1"] = new TrialResult { TrialId = "t1", Status = TrialStatus.Completed, FinalTestAccuracy = 0.875 } },
+        Running = { "t2" },
+        Cancelled = { ["t1"] = new TrialResult { TrialId = "t1", Status = TrialStatus.Cancelled, FinalTestAccuracy = 0.875 } },
     };
 
     [Fact]
@@ -46,8 +46,8 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.Equal(written.ETag, read.ETag);
         Assert.Equal("abc", read.State!.SpecFingerprint);
         Assert.Equal(SweepState.Running, read.State.State);
-        Assert.Equal(0.875, read.State.Results["t1"].FinalTestAccuracy);
-        Assert.Equal(TrialStatus.Pending, read.State.Statuses["t2"]);
+        Assert.Equal(0.875, read.State.Cancelled["t1"].FinalTestAccuracy);
+        Assert.Equal(["t2"], read.State.Running);
         Assert.Equal(SpecFingerprint.Compute(Sample().Spec!), SpecFingerprint.Compute(read.State.Spec!));
     }
 
@@ -63,14 +63,11 @@ public sealed class SqliteGrainStorageTests : IDisposable
         };
         Assert.True(double.IsNaN(_serializer.Deserialize<TrialResult>(_serializer.SerializeToArray(diverged))!.DivergenceLoss!.Value));
 
-        var state = Sample();
-        state.Results["t3"] = diverged;
-        state.Results[line.TrialId] = line;
-        await Open().WriteStateAsync("sweep", Grain, new GrainState<SweepGrainState>(state));
-        var read = new GrainState<SweepGrainState>();
-        await Open().ReadStateAsync("sweep", Grain, read);
-        Assert.True(double.IsNaN(read.State!.Results["t3"].DivergenceLoss!.Value));
-        Assert.Equal(double.PositiveInfinity, read.State.Results[line.TrialId].Interpolation!.Points[0].TrainLoss);
+        var log = new SqliteTrialResultLog(_dir.Combine("state.db"), _serializer);
+        await log.AppendAsync("s1", [diverged, line]);
+        var read = (await log.ReadAsync("s1")).ToDictionary(r => r.Result.TrialId, r => r.Result);
+        Assert.True(double.IsNaN(read["t3"].DivergenceLoss!.Value));
+        Assert.Equal(double.PositiveInfinity, read[line.TrialId].Interpolation!.Points[0].TrainLoss);
     }
 
     [Fact]

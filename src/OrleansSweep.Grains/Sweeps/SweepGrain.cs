@@ -12,12 +12,14 @@ namespace OrleansSweep.Grains.Sweeps;
 
 /// <summary>
 /// One sweep, as a grain over its <see cref="SweepLedger"/> (the bookkeeping: admission, dispatch order, exactly-once
-/// results, leases, back-off, analysis planning). The grain adds what the ledger cannot do itself: it persists the
-/// ledger's state before acknowledging any change, starts and stops trial grains, watches leases and back-offs with a
-/// timer, and holds a reminder so a restarted cluster wakes the sweep.
+/// results, leases, back-off, analysis planning). The grain adds what the ledger cannot do itself: it appends results to
+/// the sweep's <see cref="ITrialResultLog"/> and persists the ledger's compact state before acknowledging any change,
+/// starts and stops trial grains, watches leases and back-offs with a timer, and holds a reminder so a restarted
+/// cluster wakes the sweep.
 /// </summary>
 public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
+    ITrialResultLog resultLog,
     IOptions<SweepOptions> options,
     IOptions<Trials.ArtifactOptions> artifacts,
     ClusterCapacity capacity,
@@ -28,34 +30,30 @@ public sealed class SweepGrain(
 
     private SweepLedger _ledger = null!;
     private IGrainTimer? _supervisor;
-    private CoalescingStateWriter? _writer;
+    private SweepRecords? _records;
 
     private SweepOptions Settings => options.Value;
     private DateTime Now => clock.GetUtcNow().UtcDateTime;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            await ResumeAfterActivationAsync();
-        }
-        catch (InconsistentStateException)
-        {
-            // A stale activation elsewhere wrote in between: read the newest state and take over from it.
-            await state.ReadStateAsync();
-            _writer = null;
-            await ResumeAfterActivationAsync();
-        }
+        _records = new SweepRecords(state, resultLog, Name);
+        try { await ResumeAfterActivationAsync(rereadState: false); }
+        // A stale activation elsewhere wrote in between: read the newest state and take over from it.
+        catch (InconsistentStateException) { await ResumeAfterActivationAsync(rereadState: true); }
     }
 
-    private async Task ResumeAfterActivationAsync()
+    private string Name => this.GetPrimaryKeyString();
+
+    private async Task ResumeAfterActivationAsync(bool rereadState)
     {
-        _ledger = new SweepLedger(state.State, Settings.Ledger);
+        _ledger = await _records!.OpenAsync(Settings.Ledger, rereadState);
         _ledger.RetryScheduled += notice => logger.LogRetry(notice);
         // After a restart, trials marked running may have lost their silo. Starting them again is safe: a trial grain
         // that is still training ignores it, one that finished re-reports its result, a new one resumes from the
         // trial's checkpoint.
         var running = _ledger.RestartRunning(Now);
+        if (_records.HasUnwrittenRecords) await PersistAsync(); // a migrated state's results
         if (!_ledger.IsRunning) return;
         foreach (var trial in running) await TrialGrainFor(trial).Start(trial);
         await RunAsync();
@@ -63,26 +61,26 @@ public sealed class SweepGrain(
 
     public async Task<SweepSnapshot> Start(SweepSpec spec)
     {
-        if (spec.Name != this.GetPrimaryKeyString())
-            throw new ArgumentException($"spec name '{spec.Name}' does not match sweep '{this.GetPrimaryKeyString()}'.");
+        if (spec.Name != Name) throw new ArgumentException($"spec name '{spec.Name}' does not match sweep '{Name}'.");
         Admission admission;
         try { admission = _ledger.Admit(spec, artifacts.Value.DataRoots); }
         catch (AdmissionRejectedException e) { throw new SpecRejectedException(e.Message); }
-        if (admission == Admission.Unchanged) return Snapshot();
+        if (admission == Admission.Unchanged) return await _records!.SnapshotAsync();
+        if (admission == Admission.Extended) logger.LogInformation("Extending sweep {Sweep}: {Cells} new cells", Name, _ledger.AddedCells);
         if (admission == Admission.Created)
         {
             await PersistAsync();
             await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name);
         }
         await RunAsync();
-        return Snapshot();
+        return await _records!.SnapshotAsync();
     }
 
     public async Task<SweepSnapshot> Resume()
     {
-        if (_ledger.Spec is null) throw new ArgumentException($"sweep '{this.GetPrimaryKeyString()}' does not exist.");
+        if (_ledger.Spec is null) throw new ArgumentException($"sweep '{Name}' does not exist.");
         if (_ledger.ResumeStopped()) await RunAsync();
-        return Snapshot();
+        return await _records!.SnapshotAsync();
     }
 
     /// <summary>Supervision on, free slots filled, and the state durable before the caller hears back.</summary>
@@ -106,7 +104,10 @@ public sealed class SweepGrain(
         foreach (string trialId in running) await TrialGrainFor(_ledger.Trial(trialId)).Cancel();
     }
 
-    public Task<SweepSnapshot> GetSnapshot() => Task.FromResult(Snapshot());
+    public Task<SweepSnapshot> GetSnapshot() => _records!.SnapshotAsync();
+
+    public Task<SweepChanges> GetChanges(long afterSequence, string? knownSpecFingerprint, int limit) =>
+        _records!.ChangesAsync(afterSequence, knownSpecFingerprint, limit);
 
     public Task ReportProgress(string trialId, EpochMetrics metrics) { _ledger.Progress(trialId, metrics, Now); return Task.CompletedTask; }
 
@@ -118,9 +119,10 @@ public sealed class SweepGrain(
         {
             // Exactly once: a repeated report changes nothing. It may repeat because our write of the first one failed
             // (the store was unreachable): acknowledge it only once that result is durable.
-            if (_writer is not null) await _writer.EnsureDurableAsync();
+            await _records!.EnsureDurableAsync();
             return;
         }
+        if (_ledger.AnalysisDue) _ledger.PlanAnalysis(await _records!.ResultsAsync()); // the grid ended: plan its interpolations
         await DispatchAsync();
         await PersistAsync(); // the result is durable before this call returns
     }
@@ -176,12 +178,12 @@ public sealed class SweepGrain(
         return toStart.Count;
     }
 
-    /// <summary>Persist before acknowledging, with concurrent changes sharing one write (see <see cref="CoalescingStateWriter"/>).</summary>
+    /// <summary>Persist before acknowledging (records, then state; see <see cref="SweepRecords"/>).</summary>
     private async Task PersistAsync()
     {
         try
         {
-            await (_writer ??= new CoalescingStateWriter(() => state.WriteStateAsync())).WriteAsync();
+            await _records!.PersistAsync();
         }
         catch (InconsistentStateException)
         {
@@ -193,6 +195,4 @@ public sealed class SweepGrain(
     }
 
     private ITrialGrain TrialGrainFor(TrialSpec trial) => GrainFactory.GetGrain<ITrialGrain>(ITrialGrain.KeyFor(trial.SweepName, trial.TrialId));
-
-    private SweepSnapshot Snapshot() => _ledger.Snapshot(this.GetPrimaryKeyString());
 }

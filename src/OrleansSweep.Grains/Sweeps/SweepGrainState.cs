@@ -7,18 +7,27 @@ using OrleansSweep.Core.Sweeps;
 namespace OrleansSweep.Grains.Sweeps;
 
 /// <summary>
-/// What a sweep persists before acknowledging any change (<see cref="ISweepLedgerState"/>: the ledger's state). Fields
-/// carry [Id]s so later versions can read it; the [Id]s are the stored format, never renumbered.
+/// What a sweep persists besides its result records (<see cref="ISweepLedgerState"/>: the ledger's compact state).
+/// Fields carry [Id]s so later versions can read it; the [Id]s are the stored format, never renumbered.
 /// </summary>
+/// <remarks>
+/// Format 1 (until the result log) kept every trial's status and every result in this one value; such a state is
+/// migrated when its sweep activates (<see cref="SweepGrain"/>): its results become records, its running trials the
+/// running set, and the two fields are emptied.
+/// </remarks>
 [GenerateSerializer]
 public sealed class SweepGrainState : ISweepLedgerState
 {
-    [Id(0)] public int FormatVersion { get; set; } = 1;
+    public const int CurrentFormat = 2;
+
+    [Id(0)] public int FormatVersion { get; set; } = CurrentFormat;
     [Id(1)] public SweepSpec? Spec { get; set; }
     [Id(2)] public string? SpecFingerprint { get; set; }
     [Id(3)] public SweepState State { get; set; } = SweepState.NotStarted;
-    [Id(4)] public Dictionary<string, TrialStatus> Statuses { get; set; } = new();
-    [Id(5)] public Dictionary<string, TrialResult> Results { get; set; } = new();
+    /// <summary>Format 1 only: every trial's status.</summary>
+    [Id(4)] public Dictionary<string, TrialStatus> LegacyStatuses { get; set; } = new();
+    /// <summary>Format 1 only: every result.</summary>
+    [Id(5)] public Dictionary<string, TrialResult> LegacyResults { get; set; } = new();
     /// <summary>Transient failures so far, per trial.</summary>
     [Id(6)] public Dictionary<string, int> TransientFailures { get; set; } = new();
     /// <summary>Earliest time a pending trial may be dispatched again (its back-off after a transient failure).</summary>
@@ -26,4 +35,24 @@ public sealed class SweepGrainState : ISweepLedgerState
     /// <summary>Jobs planned once the grid ended (interpolations between cells); they run like trials, after the grid.</summary>
     [Id(8)] public List<TrialSpec> AnalysisJobs { get; set; } = new();
     [Id(9)] public bool AnalysisPlanned { get; set; }
+    [Id(10)] public HashSet<string> Running { get; set; } = new();
+    [Id(11)] public Dictionary<string, TrialResult> Cancelled { get; set; } = new();
+
+    /// <summary>
+    /// A format-1 state in the current format: its results (cancelled ones aside) returned for the result log, its
+    /// running and cancelled trials kept here. The caller appends the records, then writes this state.
+    /// </summary>
+    public IReadOnlyList<TrialResult> MigrateToResultLog()
+    {
+        var records = LegacyResults.Values.Where(r => r.Status != TrialStatus.Cancelled).ToList();
+        foreach (var cancelled in LegacyResults.Values.Where(r => r.Status == TrialStatus.Cancelled)) Cancelled[cancelled.TrialId] = cancelled;
+        foreach (var (trialId, status) in LegacyStatuses)
+            if (status == TrialStatus.Running && !LegacyResults.ContainsKey(trialId)) Running.Add(trialId);
+        LegacyResults = new();
+        LegacyStatuses = new();
+        FormatVersion = CurrentFormat;
+        return records;
+    }
+
+    public bool NeedsMigration => Spec is not null && FormatVersion < CurrentFormat;
 }

@@ -8,18 +8,22 @@ namespace OrleansSweep.Grains.Sweeps;
 /// <summary>What the sweep grain shows of its ledger: snapshots for clients, retries for the log.</summary>
 public static class SweepLedgerViews
 {
-    public static SweepSnapshot Snapshot(this SweepLedger ledger, string name)
+    /// <param name="records">The sweep's result log.</param>
+    /// <param name="unappended">Results recorded by the ledger whose append to the log has not succeeded yet.</param>
+    public static SweepSnapshot Snapshot(this SweepLedger ledger, string name, IEnumerable<RecordedResult> records, IEnumerable<TrialResult> unappended)
     {
         var state = ledger.State;
         int epochs = state.Spec?.Training.Epochs ?? 0;
+        var results = records.Select(r => r.Result).Concat(unappended).Concat(state.Cancelled.Values)
+            .GroupBy(r => r.TrialId).ToDictionary(g => g.Key, g => g.First());
         return new SweepSnapshot
         {
             Name = name,
             State = state.State,
             Spec = state.Spec,
             TotalTrials = ledger.TotalTrials,
-            Statuses = new Dictionary<string, TrialStatus>(state.Statuses),
-            Results = new Dictionary<string, TrialResult>(state.Results),
+            Statuses = ledger.Statuses().ToDictionary(s => s.TrialId, s => s.Status),
+            Results = results,
             Running = ledger.LatestProgress.Select(p => new TrialProgress(p.Key, p.Value.Epoch, epochs, p.Value)).ToList(),
             TransientFailures = new Dictionary<string, int>(state.TransientFailures),
         };

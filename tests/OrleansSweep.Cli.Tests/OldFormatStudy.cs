@@ -1,0 +1,49 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+using OrleansSweep.Abstractions;
+using OrleansSweep.Core.Results;
+using OrleansSweep.Grains.Sweeps;
+using OrleansSweep.Hosting;
+
+namespace OrleansSweep.Cli.Tests;
+
+/// <summary>
+/// Turns a study's state.db into what the version before the result log wrote: one state value of format 1 holding
+/// every trial's status and every result, and no result rows.
+/// </summary>
+public static class OldFormatStudy
+{
+    /// <summary>Returns the id of a trial whose result the old state keeps; <paramref name="unfinished"/> becomes pending.</summary>
+    public static string Rewrite(string stateFile, string unfinished)
+    {
+        var serializer = new ServiceCollection()
+            .AddSerializer(s => { s.AddAssembly(typeof(SweepGrainState).Assembly); s.AddOrleansSweepSerializers(); })
+            .BuildServiceProvider().GetRequiredService<Serializer>();
+        var log = new SqliteTrialResultLog(stateFile, serializer);
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Pooling = false }.ToString());
+        connection.Open();
+        string grainId;
+        SweepGrainState state;
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT grain_id, payload FROM grain_state WHERE state_name = 'sweep'";
+            using var reader = read.ExecuteReader();
+            Assert.True(reader.Read());
+            grainId = reader.GetString(0);
+            state = serializer.Deserialize<SweepGrainState>((byte[])reader.GetValue(1))!;
+        }
+        var results = log.ReadAsync(state.Spec!.Name).GetAwaiter().GetResult().Select(r => r.Result).Where(r => r.TrialId != unfinished).ToList();
+        state.FormatVersion = 1;
+        state.LegacyResults = results.ToDictionary(r => r.TrialId);
+        state.LegacyStatuses = Core.Trials.GridExpander.Expand(state.Spec).ToDictionary(t => t.TrialId,
+            t => state.LegacyResults.TryGetValue(t.TrialId, out var r) ? r.Status : TrialStatus.Pending);
+        state.State = Core.Sweeps.SweepState.Running;
+        using var write = connection.CreateCommand();
+        write.CommandText = "UPDATE grain_state SET payload = $p WHERE state_name = 'sweep' AND grain_id = $g; DROP TABLE trial_results;";
+        write.Parameters.AddWithValue("$p", serializer.SerializeToArray(state));
+        write.Parameters.AddWithValue("$g", grainId);
+        write.ExecuteNonQuery();
+        return results.Single().TrialId;
+    }
+}
