@@ -64,6 +64,10 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider<st
         try
         {
             await pipelines.GetPipeline(TrialResilience.ReportResult).ExecuteAsync(async _ => await sweep.ReportResult(result));
+            // Acknowledged: the result is durable in the sweep's log, so nothing here is needed any more (a sweep of a
+            // million cells would otherwise keep a million idle activations until Orleans' idle collection). A stopped
+            // trial goes too: its next start resumes from the checkpoint in a fresh activation.
+            this.DeactivateOnIdle();
         }
         catch (Exception e) when (e is SiloUnavailableException || lifetime.ApplicationStopping.IsCancellationRequested)
         {
