@@ -16,17 +16,13 @@ namespace OrleansSweep.Hosting;
 /// </remarks>
 public sealed class SqliteGrainStorage : IGrainStorage
 {
-    private readonly string _connectionString;
+    private readonly SqliteStateFile _file;
     private readonly Serializer _serializer;
 
     public SqliteGrainStorage(string databasePath, Serializer serializer)
     {
         _serializer = serializer;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, DefaultTimeout = 30, Pooling = true }.ToString();
-        using var connection = Open();
-        Execute(connection, """
-            PRAGMA journal_mode = WAL;
+        _file = new SqliteStateFile(databasePath, """
             PRAGMA synchronous = FULL;
             CREATE TABLE IF NOT EXISTS grain_state (
                 state_name TEXT NOT NULL,
@@ -127,17 +123,5 @@ public sealed class SqliteGrainStorage : IGrainStorage
         grainState.State = Activator.CreateInstance<T>();
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private SqliteConnection Open() => _file.Open();
 }

@@ -14,18 +14,13 @@ namespace OrleansSweep.Hosting;
 /// </summary>
 public sealed class SqliteTrialResultLog : ITrialResultLog
 {
-    private readonly string _connectionString;
+    private readonly SqliteStateFile _file;
     private readonly Serializer _serializer;
 
     public SqliteTrialResultLog(string databasePath, Serializer serializer)
     {
         _serializer = serializer;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = databasePath, DefaultTimeout = 30, Pooling = true }.ToString();
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
+        _file = new SqliteStateFile(databasePath, """
             CREATE TABLE IF NOT EXISTS trial_results (
                 sweep    TEXT NOT NULL,
                 sequence INTEGER NOT NULL,
@@ -34,8 +29,7 @@ public sealed class SqliteTrialResultLog : ITrialResultLog
                 payload  BLOB NOT NULL,
                 PRIMARY KEY (sweep, sequence),
                 UNIQUE (sweep, trial_id));
-            """;
-        command.ExecuteNonQuery();
+            """);
     }
 
     public async Task AppendAsync(string sweep, IReadOnlyList<TrialResult> results)
@@ -108,10 +102,5 @@ public sealed class SqliteTrialResultLog : ITrialResultLog
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(_connectionString);
-        connection.Open();
-        return connection;
-    }
+    private SqliteConnection Open() => _file.Open();
 }

@@ -11,6 +11,7 @@ using OrleansSweep.Hosting;
 using OrleansSweep.Grains.Devices;
 using Spectre.Console;
 using OrleansSweep.Core.Sweeps;
+using OrleansSweep.Study;
 
 namespace OrleansSweep.Cli;
 
@@ -48,15 +49,44 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         }));
 
-        var watch = WithCluster(new Command("watch", "Follow a sweep on a cluster until it ends, then print its grids.\n\nExample: orleans-sweep watch quickstart") { sweep, plain });
+        var studyOption = new Option<string?>("--study") { Description = "Study directory to write from the cluster's results (default for pull: studies/<sweep>)" };
+        var watch = WithCluster(new Command("watch", "Follow a sweep on a cluster until it ends, then print its grids; with --study, also write its study " +
+                                                     "directory as results arrive.\n\nExample: orleans-sweep watch quickstart --study studies/quickstart") { sweep, plain, studyOption });
         watch.SetAction((p, token) => guard(async () =>
         {
             await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
-            var snapshot = await Existing(cluster, p.GetValue(sweep)!);
-            var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive);
-            var final = await view.FollowAsync(snapshot.Spec!, token);
-            int failed = view.Summarize(snapshot.Spec!, final);
+            string name = p.GetValue(sweep)!;
+            string? study = p.GetValue(studyOption);
+            var spec = await ExistingSpec(cluster, name);
+            if (study is not null) await ClusterStudy.PullAsync(cluster.Client, name, study, token); // refuses a study of another sweep up front
+            Action<SweepSnapshot>? onResult = study is null ? null : _ => ClusterStudy.PullAsync(cluster.Client, name, study, token).GetAwaiter().GetResult();
+            var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive, onResult);
+            var final = await view.FollowAsync(spec, token);
+            int failed = view.Summarize(final.Spec ?? spec, final);
+            if (study is not null)
+            {
+                var pulled = await ClusterStudy.PullAsync(cluster.Client, name, study, token);
+                console.MarkupLineInterpolated($"Study: {pulled.Directory} (`orleans-sweep report {pulled.Directory}`, `orleans-sweep verify {pulled.Directory}`).");
+            }
             return final.State == SweepState.Cancelled ? ExitCodes.Cancelled : failed > 0 ? ExitCodes.TrialsFailed : ExitCodes.Ok;
+        }));
+
+        var pull = WithCluster(new Command("pull", "Write a cluster sweep's study directory (spec, results, grids, report), or bring it up to date: only " +
+                                                   "results recorded since the last pull are fetched, and nothing new changes no file.\n\n" +
+                                                   "Example: orleans-sweep pull quickstart --study studies/quickstart && orleans-sweep verify studies/quickstart")
+        {
+            sweep, studyOption,
+        });
+        pull.SetAction((p, token) => guard(async () =>
+        {
+            await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
+            string name = p.GetValue(sweep)!;
+            var pulled = await ClusterStudy.PullAsync(cluster.Client, name, p.GetValue(studyOption) ?? StudyDirectory.DefaultFor(name), token);
+            if (pulled.Changed)
+                console.MarkupLineInterpolated($"Pulled {pulled.Added} new result(s) of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished) into {pulled.Directory}.");
+            else
+                console.MarkupLineInterpolated($"Nothing new: {pulled.Directory} holds every result of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished).");
+            return ExitCodes.Ok;
         }));
 
         var status = WithCluster(new Command("status", "One look at a sweep: state, counts, grids.\n\nExample: orleans-sweep status quickstart --json") { sweep, json });
@@ -176,7 +206,7 @@ public static class ClusterCommands
             return ExitCodes.Ok;
         }));
 
-        return [silo, submit, watch, status, list,
+        return [silo, submit, watch, pull, status, list,
             Control("pause", "Pause a sweep: running trials stop at a step (checkpoints kept).\n\nExample: orleans-sweep pause quickstart",
                 (c, s, t) => c.PauseAsync(s, t)),
             Control("cancel", "Cancel a sweep (checkpoints kept; it can be resumed).\n\nExample: orleans-sweep cancel quickstart",
@@ -184,6 +214,11 @@ public static class ClusterCommands
             Control("continue", "Resume a paused or cancelled sweep on the cluster.\n\nExample: orleans-sweep continue quickstart",
                 async (c, s, t) => await c.ResumeAsync(s, t))];
     }
+
+    /// <summary>The sweep's spec, from a look that transfers no results.</summary>
+    private static async Task<SweepSpec> ExistingSpec(ClusterConnection cluster, string name) =>
+        (await cluster.Client.GetChangesAsync(name, long.MaxValue, null, 1)).Spec
+        ?? throw new UsageException($"no sweep named '{name}' on this cluster (`orleans-sweep list` shows them).");
 
     private static async Task<SweepSnapshot> Existing(ClusterConnection cluster, string name)
     {

@@ -28,6 +28,20 @@ public sealed class SweepMirror(string name)
     /// <summary>Whether every result the sweep had recorded at the last look is here.</summary>
     public bool IsCaughtUp => _latest is { More: false } latest && _results.Count >= latest.Recorded;
 
+    /// <summary>
+    /// Starts from what a reader kept of an earlier look (a pulled study): the spec and results it had, up to
+    /// <paramref name="lastSequence"/>; the next changes asked for are those after it.
+    /// </summary>
+    public void Seed(SweepSpec spec, string specFingerprint, long lastSequence, IEnumerable<TrialResult> results)
+    {
+        Spec = spec;
+        _layout = new GridLayout(spec);
+        SpecFingerprint = specFingerprint;
+        LastSequence = lastSequence;
+        foreach (var result in results.Where(r => r.Status is TrialStatus.Completed or TrialStatus.Diverged or TrialStatus.Failed))
+            _results[result.TrialId] = result;
+    }
+
     /// <summary>Takes a page of changes; returns the results it added (in recording order).</summary>
     public IReadOnlyList<RecordedResult> Apply(SweepChanges changes)
     {

@@ -16,6 +16,8 @@ public sealed class StudyLayout(string directory)
     public const string InterpolationsCsvFileName = "interpolations.csv";
     /// <summary>The embedded silo's grain storage (SQLite): the sweep's state, from which a killed run resumes.</summary>
     public const string StateFileName = "state.db";
+    /// <summary>A study pulled from a cluster: which sweep, and the last result record it holds (the next pull asks after it).</summary>
+    public const string PulledFileName = "pulled.json";
     /// <summary>Held (an OS lock) by the process running the study, so a second run cannot train the same trials.</summary>
     public const string LockFileName = ".lock";
     public const string TrialsDirectoryName = "trials";
@@ -35,6 +37,7 @@ public sealed class StudyLayout(string directory)
     public string InterpolationsJson => Path.Combine(Directory, InterpolationsJsonFileName);
     public string InterpolationsCsv => Path.Combine(Directory, InterpolationsCsvFileName);
     public string State => Path.Combine(Directory, StateFileName);
+    public string Pulled => Path.Combine(Directory, PulledFileName);
     public string Lock => Path.Combine(Directory, LockFileName);
     public string Report => Path.Combine(Directory, ReportDirectoryName);
     public string ReportHtml => Path.Combine(Report, ReportHtmlFileName);

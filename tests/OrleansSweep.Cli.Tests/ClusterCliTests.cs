@@ -53,7 +53,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
         Assert.Contains("Submitted sweep cluster-cli: 4 trials", _output.ToString());
-        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "cluster-cli", .. Cluster]));
+        string watched = _work.Combine("watched");
+        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "cluster-cli", "--study", watched, .. Cluster]));
         Assert.Contains("2 converged, 2 diverged, 0 failed", _output.ToString());
 
         _output.GetStringBuilder().Clear();
@@ -68,6 +69,38 @@ public sealed class ClusterCliTests : IAsyncLifetime
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.Ok, await Cli(["list", .. Cluster]));
         Assert.Contains("cluster-cli\tcompleted\t4/4", _output.ToString());
+
+        // A study from the cluster: `pull` writes what `run` writes; a second pull with nothing new changes no file.
+        string pulled = _work.Combine("pulled");
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Cli(["pull", "cluster-cli", "--study", pulled, .. Cluster]));
+        Assert.Contains("Pulled 4 new result(s) of sweep cluster-cli (completed, 4/4 trials finished)", Normalized(_output.ToString()));
+        var files = Directory.GetFiles(pulled, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal))
+            .ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(File.ReadAllBytes(f))));
+        Assert.Contains(Path.Combine(pulled, "report", "report.html"), files.Keys);
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Cli(["pull", "cluster-cli", "--study", pulled, .. Cluster]));
+        Assert.Contains("Nothing new", _output.ToString());
+        Assert.Equal(files, Directory.GetFiles(pulled, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal))
+            .ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(File.ReadAllBytes(f)))));
+        Assert.Equal(File.ReadAllText(Path.Combine(pulled, "results.csv")), File.ReadAllText(Path.Combine(watched, "results.csv")));
+
+        // The same spec run embedded on one thread per trial, as the cluster's device silo trains: the same numbers.
+        string embedded = _work.Combine("embedded");
+        Assert.Equal(ExitCodes.Ok, await Cli(["run", spec, "--study", embedded, "--threads", "1", "--plain"]));
+        static List<string> Rows(string study)
+        {
+            var lines = File.ReadAllLines(Path.Combine(study, "results.csv"));
+            int seconds = Array.IndexOf(lines[0].Split(','), "seconds"); // wall time differs; every number of the result must not
+            return lines.Select(line => string.Join(",", line.Split(',').Where((_, column) => column != seconds))).ToList();
+        }
+        Assert.Equal(string.Join("\n", Rows(embedded)), string.Join("\n", Rows(pulled)));
+        _output.GetStringBuilder().Clear();
+        int verdict = await Cli(["verify", pulled, "--json"]);
+        string pulledVerdict = _output.ToString();
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(verdict, await Cli(["verify", embedded, "--json"]));
+        Assert.Equal(pulledVerdict.Replace(pulled, "STUDY"), _output.ToString().Replace(embedded, "STUDY"));
 
         // The same name with other settings: the sweep grain refuses it, the user reads one line (exit 2).
         _output.GetStringBuilder().Clear();

@@ -15,9 +15,7 @@ namespace OrleansSweep.Grains.Tests;
 public sealed class SqliteGrainStorageTests : IDisposable
 {
     private readonly TemporaryDirectory _dir = new("orleans-sweep-sqlite");
-    private readonly Serializer _serializer = new ServiceCollection()
-        .AddSerializer(s => { s.AddAssembly(typeof(SweepGrainState).Assembly); s.AddOrleansSweepSerializers(); })
-        .BuildServiceProvider().GetRequiredService<Serializer>();
+    private readonly Serializer _serializer = StorageSerializer.Create();
     private static readonly GrainId Grain = GrainId.Create("sweep", "s1");
 
     public void Dispose() => _dir.Dispose();

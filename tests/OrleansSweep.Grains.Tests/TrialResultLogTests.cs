@@ -17,9 +17,7 @@ namespace OrleansSweep.Grains.Tests;
 public sealed class TrialResultLogTests : IDisposable
 {
     private readonly TemporaryDirectory _dir = new("orleans-sweep-log");
-    private readonly Serializer _serializer = new ServiceCollection()
-        .AddSerializer(s => { s.AddAssembly(typeof(SweepGrainState).Assembly); s.AddOrleansSweepSerializers(); })
-        .BuildServiceProvider().GetRequiredService<Serializer>();
+    private readonly Serializer _serializer = StorageSerializer.Create();
     private RedisResultLogConnection? _redis;
 
     public void Dispose()
