@@ -58,15 +58,17 @@ public static class ClusterCommands
             string name = p.GetValue(sweep)!;
             string? study = p.GetValue(studyOption);
             var spec = await ExistingSpec(cluster, name);
-            if (study is not null) await ClusterStudy.PullAsync(cluster.Client, name, study, token); // refuses a study of another sweep up front
-            Action<SweepSnapshot>? onResult = study is null ? null : _ => ClusterStudy.PullAsync(cluster.Client, name, study, token).GetAwaiter().GetResult();
+            // A study of another sweep is refused up front; the study is held while the sweep is followed.
+            using var hold = study is null ? null : StudyDirectory.Lock(study = StudyDirectory.Prepare(study, spec, out _));
+            var writer = study is null ? null : StudyWriter.Open(cluster.Client, name, study);
+            Action<SweepSnapshot>? onResult = writer is null ? null : _ => writer.UpdateAsync(withReport: false, token).GetAwaiter().GetResult();
             var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive, onResult);
             var final = await view.FollowAsync(spec, token);
             int failed = view.Summarize(final.Spec ?? spec, final);
-            if (study is not null)
+            if (writer is not null)
             {
-                var pulled = await ClusterStudy.PullAsync(cluster.Client, name, study, token);
-                console.MarkupLineInterpolated($"Study: {pulled.Directory} (`orleans-sweep report {pulled.Directory}`, `orleans-sweep verify {pulled.Directory}`).");
+                await writer.UpdateAsync(withReport: true, token);
+                console.MarkupLineInterpolated($"Study: {writer.Directory} (`orleans-sweep report {writer.Directory}`, `orleans-sweep verify {writer.Directory}`).");
             }
             return final.State == SweepState.Cancelled ? ExitCodes.Cancelled : failed > 0 ? ExitCodes.TrialsFailed : ExitCodes.Ok;
         }));
@@ -81,7 +83,7 @@ public static class ClusterCommands
         {
             await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
             string name = p.GetValue(sweep)!;
-            var pulled = await ClusterStudy.PullAsync(cluster.Client, name, p.GetValue(studyOption) ?? StudyDirectory.DefaultFor(name), token);
+            var pulled = await StudyWriter.PullAsync(cluster.Client, name, p.GetValue(studyOption) ?? StudyDirectory.DefaultFor(name), token);
             if (pulled.Changed)
                 console.MarkupLineInterpolated($"Pulled {pulled.Added} new result(s) of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished) into {pulled.Directory}.");
             else

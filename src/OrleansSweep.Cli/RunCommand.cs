@@ -44,7 +44,9 @@ public sealed class RunCommand(IAnsiConsole console)
         var client = cluster.Client;
         await client.StartAsync(spec);
 
-        void WriteStudy(SweepSnapshot snapshot) => StudyFiles.Write(study, new StudyResults(spec, trials, snapshot.Results));
+        // The study is written from the sweep's changes, as `pull` writes one from a cluster: the same files, one path.
+        var writer = StudyWriter.Open(client, spec.Name, study);
+        void WriteStudy(SweepSnapshot _) => writer.UpdateAsync(withReport: false, CancellationToken.None).GetAwaiter().GetResult();
         var view = new SweepProgressView(console, client, settings.Interactive, WriteStudy);
         SweepSnapshot final;
         bool cancelled = false;
@@ -53,7 +55,7 @@ public sealed class RunCommand(IAnsiConsole console)
             final = await view.FollowAsync(spec);
         }
 
-        WriteStudy(final);
+        await writer.UpdateAsync(withReport: false, CancellationToken.None);
         int failed = view.Summarize(spec, final);
         console.MarkupLineInterpolated($"Results: {Path.Combine(study, StudyLayout.ResultsJsonFileName)}, {Path.Combine(study, StudyLayout.ResultsCsvFileName)}, {Path.Combine(study, StudyLayout.GridsCsvFileName)}");
         try
