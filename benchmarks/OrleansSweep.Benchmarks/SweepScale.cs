@@ -83,7 +83,7 @@ public static class SweepScale
             var client = new SweepClient(host.Services.GetRequiredService<IGrainFactory>());
             long redisBytesBefore = await RedisInputBytesAsync(redisProbe);
             var clock = Stopwatch.StartNew();
-            await client.StartAsync(spec);
+            await client.SubmitAsync(spec);
             // Watch as `watch` does, by changes, but without keeping the results (a million of them are the pull's).
             SweepChanges changes;
             while (!(changes = await client.GetChangesAsync(spec.Name, long.MaxValue, SpecFingerprint.Compute(spec), 1)).IsDone)

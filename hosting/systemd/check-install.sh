@@ -21,7 +21,8 @@
 # A step of another kind fails the check, so the header and this script stay in step. Then the installed unit is read:
 # its User= must exist with a shell this machine has, its WorkingDirectory=, ReadWritePaths= and StateDirectory=
 # directories must exist and belong to that user and its group, its ExecStart= and EnvironmentFile= must be there, and
-# every OrleansSweep__<Key> the env file sets (or shows commented out) must be a setting of ClusterSiloOptions.
+# every OrleansSweep__<Key> the env file sets (or shows commented out) must be a setting of ClusterSiloOptions or
+# DeviceOptions.
 set -euo pipefail
 
 me="check-install"
@@ -30,7 +31,8 @@ fail() { echo "$me: FAIL: $*" >&2; exit 1; }
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 unit_source="$here/orleans-sweep-silo.service"
-options_sources=("$repo"/hosting/OrleansSweep.Hosting/*.cs)
+# The section "OrleansSweep" is bound by two options classes: the cluster silo's and the devices' (docs/design.md 4.7).
+options_sources=("$repo"/hosting/OrleansSweep.Hosting/ClusterSilo.cs "$repo"/src/OrleansSweep.Grains/Devices/DeviceOptions.cs)
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (useradd --prefix and chown need it): sudo bash $0"
 for tool in systemd-analyze:systemd systemctl:systemd useradd:passwd install:coreutils timeout:coreutils; do
@@ -215,7 +217,7 @@ if [ -n "$env_file" ]; then
     setting="${name#OrleansSweep__}"
     setting="${setting%%__*}"
     grep -Eq "public [^(=]* $setting \{ get; set; \}" "${options_sources[@]}" \
-      || fail "$env_file line $n: $name: ClusterSiloOptions has no setting $setting"
+      || fail "$env_file line $n: $name: neither ClusterSiloOptions nor DeviceOptions has a setting $setting"
   done <"$root$env_file"
 fi
 

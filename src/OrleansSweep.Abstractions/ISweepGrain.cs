@@ -7,8 +7,12 @@ namespace OrleansSweep.Abstractions;
 /// <summary>One sweep, keyed by its name: expands the grid, dispatches trials, records their results once.</summary>
 public interface ISweepGrain : IGrainWithStringKey
 {
-    /// <summary>Starts the sweep; idempotent for the same spec, an error for a different spec under the same name.</summary>
-    Task<SweepSnapshot> Start(SweepSpec spec);
+    /// <summary>
+    /// Starts the sweep; idempotent for the same spec, an extension for one that only adds grid values, an error for
+    /// another spec under the same name. Answers with where the sweep stands (no results: a sweep of a million cells
+    /// answers in a few hundred bytes; <see cref="GetChanges"/> has them).
+    /// </summary>
+    Task<SweepChanges> Start(SweepSpec spec);
 
     /// <summary>Every trial's status and every result: costs the whole sweep (prefer <see cref="GetChanges"/> for polling).</summary>
     [AlwaysInterleave]

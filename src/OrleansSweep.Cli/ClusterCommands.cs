@@ -42,10 +42,10 @@ public static class ClusterCommands
             var parsed = SweepSpecLoader.LoadFile(p.GetValue(spec)!);
             await using var cluster = await ClusterConnection.ConnectAsync(Connection(p), token);
             var stored = (await cluster.Client.GetChangesAsync(parsed.Name, long.MaxValue, null, 1, token)).Spec;
-            var snapshot = await cluster.Client.StartAsync(parsed, token);
+            var standing = await cluster.Client.SubmitAsync(parsed, token);
             if (stored is not null && GridExtension.Extends(stored, parsed))
                 console.MarkupLineInterpolated($"Extending sweep {parsed.Name}: {GridExtension.AddedCells(stored, parsed)} new cells (the finished ones are kept).");
-            console.MarkupLineInterpolated($"Submitted sweep [bold]{parsed.Name}[/]: {snapshot.TotalTrials} trials, {snapshot.Finished} already finished. Follow it with `orleans-sweep watch {parsed.Name}`.");
+            console.MarkupLineInterpolated($"Submitted sweep [bold]{parsed.Name}[/]: {standing.TotalTrials} trials, {standing.Recorded} already finished. Follow it with `orleans-sweep watch {parsed.Name}`.");
             return ExitCodes.Ok;
         }));
 

@@ -42,7 +42,7 @@ public sealed class RunCommand(IAnsiConsole console)
         SqliteGrainStorage.EnsureReadable(Path.Combine(study, StudyLayout.StateFileName));
         await using var cluster = await EmbeddedCluster.StartAsync(settings.DeviceSettings, study, cancellation);
         var client = cluster.Client;
-        await client.StartAsync(spec);
+        await client.SubmitAsync(spec);
 
         // The study is written from the sweep's changes, as `pull` writes one from a cluster: the same files, one path.
         var writer = StudyWriter.Open(client, spec.Name, study);

@@ -33,9 +33,19 @@ public sealed class SweepClient
 
     private SweepClient(IGrainFactory grains, ResiliencePipeline calls) => (_grains, _calls) = (grains, calls);
 
-    /// <summary>Starts a sweep; starting the same spec again returns the running sweep instead of a second copy.</summary>
-    public Task<SweepSnapshot> StartAsync(SweepSpec spec, CancellationToken cancellation = default) =>
+    /// <summary>
+    /// Starts a sweep and answers with where it stands, without its results (a few hundred bytes whatever its size);
+    /// submitting the same spec again leaves the running sweep as it is, one that only adds grid values extends it.
+    /// </summary>
+    public Task<SweepChanges> SubmitAsync(SweepSpec spec, CancellationToken cancellation = default) =>
         Retried(spec.Name, sweep => sweep.Start(spec), cancellation);
+
+    /// <summary>Like <see cref="SubmitAsync"/>, answering with a whole snapshot (every status and result: costs the sweep's size).</summary>
+    public async Task<SweepSnapshot> StartAsync(SweepSpec spec, CancellationToken cancellation = default)
+    {
+        await SubmitAsync(spec, cancellation);
+        return await GetSnapshotAsync(spec.Name, cancellation);
+    }
 
     /// <summary>One look at a sweep; a read, so retried through a silo's failover like every poll of <see cref="WatchAsync"/>.</summary>
     public Task<SweepSnapshot> GetSnapshotAsync(string sweepName, CancellationToken cancellation = default) =>

@@ -26,7 +26,7 @@ public sealed class SweepClientRetryTests
         await client.PauseAsync("retry");
         await client.CancelAsync("retry");
         await client.ResumeAsync("retry");
-        await client.StartAsync(Spec);
+        await client.SubmitAsync(Spec);
 
         var fake = (FlakySweep)(object)sweep;
         Assert.Equal(["Pause", "Cancel", "Resume", "Start"], fake.Answered);
@@ -74,11 +74,14 @@ public sealed class SweepClientRetryTests
             if (_refusal is not null) return Failed(method!, _refusal);
             Answered.Add(method!.Name);
             _failuresLeft = 3; // the next call meets the same outage
+            if (method.ReturnType == typeof(Task<SweepChanges>)) return Task.FromResult(new SweepChanges { Name = "retry", State = SweepState.Running });
             return method.ReturnType == typeof(Task) ? Task.CompletedTask : Task.FromResult(new SweepSnapshot { Name = "retry", State = SweepState.Running });
         }
 
         private static object Failed(MethodInfo method, Exception e) =>
-            method.ReturnType == typeof(Task) ? Task.FromException(e) : Task.FromException<SweepSnapshot>(e);
+            method.ReturnType == typeof(Task) ? Task.FromException(e)
+            : method.ReturnType == typeof(Task<SweepChanges>) ? Task.FromException<SweepChanges>(e)
+            : Task.FromException<SweepSnapshot>(e);
     }
 
     /// <summary>A grain factory that hands out one sweep grain, whatever the key.</summary>

@@ -59,21 +59,17 @@ public sealed class SweepGrain(
         await RunAsync();
     }
 
-    public async Task<SweepSnapshot> Start(SweepSpec spec)
+    public async Task<SweepChanges> Start(SweepSpec spec)
     {
         if (spec.Name != Name) throw new ArgumentException($"spec name '{spec.Name}' does not match sweep '{Name}'.");
         Admission admission;
         try { admission = _ledger.Admit(spec, artifacts.Value.DataRoots); }
         catch (AdmissionRejectedException e) { throw new SpecRejectedException(e.Message); }
-        if (admission == Admission.Unchanged) return await _records!.SnapshotAsync();
+        if (admission == Admission.Unchanged) return await Standing();
         if (admission == Admission.Extended) logger.LogInformation("Extending sweep {Sweep}: {Cells} new cells", Name, _ledger.AddedCells);
-        if (admission == Admission.Created)
-        {
-            await PersistAsync();
-            await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name);
-        }
+        if (admission == Admission.Created) { await PersistAsync(); await GrainFactory.GetGrain<ISweepRegistryGrain>(0).Register(spec.Name); }
         await RunAsync();
-        return await _records!.SnapshotAsync();
+        return await Standing();
     }
 
     public async Task<SweepSnapshot> Resume()
@@ -105,6 +101,9 @@ public sealed class SweepGrain(
     }
 
     public Task<SweepSnapshot> GetSnapshot() => _records!.SnapshotAsync();
+
+    /// <summary>Where the sweep stands, without results.</summary>
+    private Task<SweepChanges> Standing() => _records!.ChangesAsync(long.MaxValue, _ledger.State.SpecFingerprint, 1);
 
     public Task<SweepChanges> GetChanges(long afterSequence, string? knownSpecFingerprint, int limit) =>
         _records!.ChangesAsync(afterSequence, knownSpecFingerprint, limit);
