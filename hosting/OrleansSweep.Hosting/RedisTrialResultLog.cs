@@ -57,14 +57,19 @@ public sealed class RedisTrialResultLog(Func<Task<IDatabase>> database, string s
     public async Task<IReadOnlyList<RecordedResult>> ReadAsync(string sweep, long afterSequence = 0, int limit = int.MaxValue)
     {
         var db = await database();
-        long stop = limit == int.MaxValue ? -1 : afterSequence + limit - 1;
+        long stop = limit == int.MaxValue || afterSequence > long.MaxValue - limit ? -1 : afterSequence + limit - 1;
         var entries = await db.ListRangeAsync(Order(sweep), afterSequence, stop);
         if (entries.Length == 0) return [];
         var ids = entries.Select(e => (RedisValue)((string)e!)[(((string)e!).IndexOf(' ') + 1)..]).ToArray();
         var payloads = await db.HashGetAsync(Results(sweep), ids);
         var records = new List<RecordedResult>(ids.Length);
         for (int i = 0; i < ids.Length; i++)
+        {
+            // Both are written by one script, so a missing body means a store that lost writes (a restart without its
+            // append-only file): say so rather than fail on a null.
+            if (payloads[i].IsNull) throw new InvalidDataException($"the result of trial {ids[i]} is listed but missing from {Results(sweep)}");
             records.Add(new RecordedResult(afterSequence + i + 1, serializer.Deserialize<TrialResult>((byte[])payloads[i]!)!));
+        }
         return records;
     }
 

@@ -8,3 +8,13 @@ public sealed class ClusterUnavailableException(string message) : Core.UserError
 
 /// <summary>A cluster setting (a silo's or a client's) that cannot work (a bad value, a port taken): the message names the setting.</summary>
 public sealed class ClusterSettingException(string message) : Core.UserErrorException(message);
+
+/// <summary>
+/// The sweep's store (Redis, the study's state.db) did not answer a read just now (restarting, failing over): a sweep
+/// grain says so in its answer, and clients ask again with back-off, as they do through a silo's failover.
+/// </summary>
+[GenerateSerializer]
+public sealed class SweepStoreUnavailableException : Exception
+{
+    public SweepStoreUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
+}

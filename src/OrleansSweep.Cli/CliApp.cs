@@ -12,8 +12,12 @@ namespace OrleansSweep.Cli;
 /// <summary>The `orleans-sweep` command line: parsing, and turning user errors into one clear line and an exit code.</summary>
 public static class CliApp
 {
-    public static async Task<int> InvokeAsync(string[] args, IAnsiConsole console, CancellationToken cancellation = default)
+    /// <param name="console">Where results and progress go (standard output).</param>
+    /// <param name="errors">Where errors go (standard error, so `export ... > grids.csv` never writes one into the CSV);
+    /// null: <paramref name="console"/>.</param>
+    public static async Task<int> InvokeAsync(string[] args, IAnsiConsole console, CancellationToken cancellation = default, IAnsiConsole? errors = null)
     {
+        errors ??= console;
         var specArgument = new Argument<string>("spec") { Description = "Sweep spec (JSON), e.g. configs/quickstart.json" };
         var studyOption = new Option<string?>("--study") { Description = "Study directory for results (default: studies/<sweep name>)" };
         var deviceOption = new Option<string[]>("--device")
@@ -45,7 +49,7 @@ public static class CliApp
         }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
 
-        run.SetAction((parse, token) => Guard(console, async () =>
+        run.SetAction((parse, token) => Guard(errors, async () =>
         {
             var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), DeviceSettings(parse), Interactive(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
@@ -61,7 +65,7 @@ public static class CliApp
         {
             specArgument, trialOption, trainDeviceOption, threadsOption, checkpointsOption, weightsOption, jsonOption,
         };
-        train.SetAction((parse, token) => Guard(console, () =>
+        train.SetAction((parse, token) => Guard(errors, () =>
         {
             int? threads = parse.GetValue(threadsOption);
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
@@ -77,7 +81,7 @@ public static class CliApp
         {
             studyArgument, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
         };
-        resume.SetAction((parse, token) => Guard(console, async () =>
+        resume.SetAction((parse, token) => Guard(errors, async () =>
         {
             string study = parse.GetValue(studyArgument)!;
             string spec = Path.Combine(study, StudyLayout.SpecFileName);
@@ -93,15 +97,15 @@ public static class CliApp
         {
             specArgument, validateJsonOption,
         };
-        validate.SetAction((parse, _) => Guard(console, () =>
-            Task.FromResult(new ValidateCommand(console).Execute(parse.GetValue(specArgument)!, parse.GetValue(validateJsonOption)))));
+        validate.SetAction((parse, _) => Guard(errors, () =>
+            Task.FromResult(new ValidateCommand(console, errors).Execute(parse.GetValue(specArgument)!, parse.GetValue(validateJsonOption)))));
 
         var report = new Command("report", "Write the study's figures (PNG, SVG) and one self-contained report.html into <study>/report.\n\n" +
                                            "Example: orleans-sweep report studies/quickstart && xdg-open studies/quickstart/report/report.html")
         {
             studyArgument,
         };
-        report.SetAction((parse, _) => Guard(console, () =>
+        report.SetAction((parse, _) => Guard(errors, () =>
         {
             string study = parse.GetValue(studyArgument)!;
             string html = Reporting.StudyReport.Write(study, StudyFiles.Read(study));
@@ -119,7 +123,7 @@ public static class CliApp
         {
             studyArgument, whatOption, formatOption, outputOption,
         };
-        export.SetAction((parse, _) => Guard(console, () =>
+        export.SetAction((parse, _) => Guard(errors, () =>
         {
             var study = StudyFiles.Read(parse.GetValue(studyArgument)!);
             string text = StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
@@ -140,26 +144,26 @@ public static class CliApp
         {
             studyArgument, verifyJsonOption,
         };
-        verify.SetAction((parse, _) => Guard(console, () =>
+        verify.SetAction((parse, _) => Guard(errors, () =>
             Task.FromResult(VerifyCommand.Execute(console, parse.GetValue(studyArgument)!, parse.GetValue(verifyJsonOption)))));
 
         var root = new RootCommand("orleans-sweep: hyperparameter sweeps (batch size x learning rate x BN mode x seed) on Microsoft Orleans.")
         {
             run, resume, train, validate, report, export, verify,
         };
-        foreach (var command in ClusterCommands.Build(console, action => Guard(console, action))) root.Add(command);
+        foreach (var command in ClusterCommands.Build(console, action => Guard(errors, action))) root.Add(command);
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
         {
             // A usage error: what is wrong and where help is, exit 2 (not System.CommandLine's 1 plus the whole help page).
-            foreach (var error in parseResult.Errors) console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+            foreach (var error in parseResult.Errors) errors.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(error.Message)}");
             string command = parseResult.CommandResult.Command == root ? "" : parseResult.CommandResult.Command.Name + " ";
-            console.MarkupLineInterpolated($"See `orleans-sweep {command}--help`.");
+            errors.MarkupLineInterpolated($"See `orleans-sweep {command}--help`.");
             return ExitCodes.UserError;
         }
         return await parseResult.InvokeAsync(new InvocationConfiguration
         {
-            Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(console),
+            Output = new AnsiConsoleWriter(console), Error = new AnsiConsoleWriter(errors),
             // Ctrl-C / SIGTERM cancel the command's token; System.CommandLine's default would end the process 2 s later,
             // cutting short a silo's graceful stop (trials checkpoint and are handed back) or a sweep's final writes.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(60),
@@ -182,7 +186,7 @@ public static class CliApp
         catch (Exception e) when (e is Core.IUserError user)
         {
             // The user's to fix or wait out: one line naming what, and the exit code the error carries.
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            console.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(e.Message)}");
             return user.ExitCode;
         }
         catch (OperationCanceledException)
@@ -193,7 +197,7 @@ public static class CliApp
         catch (Exception e)
         {
             // A bug, not a user error: one line by default, the whole trace when asked for.
-            console.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {e.Message}");
+            console.MarkupLineInterpolated($"[red]internal error:[/] {e.GetType().Name}: {ErrorText.Elide(e.Message)}");
             if (Environment.GetEnvironmentVariable("ORLEANS_SWEEP_DEBUG") == "1") console.WriteException(e);
             else console.MarkupLine("[grey](set ORLEANS_SWEEP_DEBUG=1 for the stack trace)[/]");
             return ExitCodes.InternalError;

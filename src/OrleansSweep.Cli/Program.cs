@@ -10,4 +10,8 @@ if (Console.IsOutputRedirected && int.TryParse(Environment.GetEnvironmentVariabl
 if (Environment.GetEnvironmentVariable("ORLEANS_SWEEP_LOADED_ASSEMBLIES") is { Length: > 0 } loadedAssemblies)
     AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         File.WriteAllLines(loadedAssemblies, AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetName().Name ?? ""));
-return await OrleansSweep.Cli.CliApp.InvokeAsync(args, console);
+// Errors go to standard error, never into a file the output is redirected to; there they are not wrapped (one line, as
+// a log or a script reads it).
+var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+if (Console.IsErrorRedirected) errors.Profile.Width = 100_000;
+return await OrleansSweep.Cli.CliApp.InvokeAsync(args, console, errors: errors);

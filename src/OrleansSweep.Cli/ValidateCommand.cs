@@ -10,7 +10,8 @@ namespace OrleansSweep.Cli;
 /// Checks a spec without running it: the JSON and every field, and that the dataset's files are where the spec says.
 /// Prints what would run (or, with --json, a document scripts can read); exit 0 when valid, 2 with every problem otherwise.
 /// </summary>
-public sealed class ValidateCommand(IAnsiConsole console)
+/// <param name="errors">Where the problems go (standard error); null: <paramref name="console"/>.</param>
+public sealed class ValidateCommand(IAnsiConsole console, IAnsiConsole? errors = null)
 {
     /// <summary>Readable quotes in messages ("'dataset'", not "\u0027dataset\u0027"): the output is for scripts, not HTML.</summary>
     private static readonly JsonSerializerOptions ScriptJson = new(SweepSpecLoader.JsonOptions)
@@ -42,8 +43,9 @@ public sealed class ValidateCommand(IAnsiConsole console)
         }
         if (problems.Count > 0)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {specPath}: {(problems.Count == 1 ? problems[0] : $"{problems.Count} problems:")}");
-            if (problems.Count > 1) foreach (string problem in problems) console.MarkupLineInterpolated($"  - {problem}");
+            var to = errors ?? console;
+            to.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide($"{specPath}: {(problems.Count == 1 ? problems[0] : $"{problems.Count} problems:")}")}");
+            if (problems.Count > 1) foreach (string problem in problems) to.MarkupLineInterpolated($"  - {ErrorText.Elide(problem)}");
             return ExitCodes.UserError;
         }
         var s = spec!;

@@ -80,5 +80,6 @@ public static class SweepClientCalls
 
     /// <summary>A failure that, once retries are spent, means the cluster could not be reached (not a bug).</summary>
     public static bool IsUnreachable(Exception e) =>
-        e is TimeoutException or TimeoutRejectedException or SiloUnavailableException or OrleansMessageRejectionException;
+        e is TimeoutException or TimeoutRejectedException or SiloUnavailableException or OrleansMessageRejectionException
+            or SweepStoreUnavailableException;
 }

@@ -222,6 +222,26 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Errors_go_to_standard_error_in_one_line_with_a_huge_value_elided()
+    {
+        var output = new StringWriter();
+        var errors = new StringWriter();
+        string study = _work.Combine("no-such-study");
+        // `export ... > grids.csv` must never write an error into the CSV.
+        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["export", study, "--what", "grids"], TestConsole.Create(output), errors: TestConsole.Create(errors)));
+        Assert.Equal("", output.ToString());
+        Assert.StartsWith("error: ", errors.ToString());
+        Assert.Single(errors.ToString().TrimEnd().Split('\n'));
+
+        string huge = _work.Combine(new string('x', 200_000) + ".json");
+        errors.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["validate", huge], TestConsole.Create(output), errors: TestConsole.Create(errors)));
+        Assert.Equal("", output.ToString());
+        Assert.InRange(errors.ToString().Length, 1, 2 * ErrorText.MaxLength);
+        Assert.Contains("characters elided", errors.ToString());
+    }
+
+    [Fact]
     public async Task A_study_of_another_spec_is_refused()
     {
         string data = _work.Combine("data");

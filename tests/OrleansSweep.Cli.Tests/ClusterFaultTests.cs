@@ -187,7 +187,8 @@ public sealed class ClusterFaultTests : IAsyncLifetime
             redis = StartRedis(port, data);
             await WaitForRedisAsync(port);
 
-            Assert.Equal(ExitCodes.Ok, await Cli(["watch", "outage", .. _silos.Cluster]));
+            int watched = await Cli(["watch", "outage", .. _silos.Cluster]);
+            Assert.True(watched == ExitCodes.Ok, $"watch exited {watched}: {_output}");
             var final = await SnapshotAsync("outage");
             Assert.Equal(4, final.Results.Count);
             Assert.All(final.Results.Values, r =>

@@ -70,7 +70,7 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrial
         var ledger = _ledger!;
         var now = ledger.Snapshot(sweep, [], [.. _unappended, .. ledger.PeekRecords()]);
         if (ledger.Spec is null) return now;
-        var results = (await log.ReadAsync(sweep)).ToDictionary(r => r.Result.TrialId, r => r.Result);
+        var results = (await ReadLogAsync(0, int.MaxValue)).ToDictionary(r => r.Result.TrialId, r => r.Result);
         foreach (var (trialId, result) in now.Results) results.TryAdd(trialId, result);
         return now with { Results = results };
     }
@@ -101,8 +101,18 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrial
         };
         if (state.Spec is null) return changes;
         limit = Math.Clamp(limit, 1, MaxChangesPage);
-        var page = await log.ReadAsync(sweep, afterSequence, limit + 1);
+        var page = await ReadLogAsync(afterSequence, limit + 1);
         return changes with { Results = page.Take(limit).ToList(), More = page.Count > limit };
+    }
+
+    /// <summary>A read for a reader: a store that does not answer just now is said so, for the reader to ask again.</summary>
+    private async Task<IReadOnlyList<RecordedResult>> ReadLogAsync(long afterSequence, int limit)
+    {
+        try { return await log.ReadAsync(sweep, afterSequence, limit); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new SweepStoreUnavailableException($"sweep '{sweep}': its result log did not answer ({e.GetType().Name}: {e.Message})");
+        }
     }
 
     /// <summary>Records per answer at most: a reader far behind catches up in pages of bounded size.</summary>
