@@ -178,13 +178,19 @@ public sealed class CliTests : IDisposable
         Assert.Contains("not a study directory (spec.json is missing", _output.ToString());
     }
 
-    [Fact]
-    public async Task A_study_grows_by_grid_values_running_only_the_new_cells_and_keeping_the_finished_rows()
+    /// <summary>Tiny generated data, and where a study of it goes (its results.csv too).</summary>
+    private (string Data, string Study, string Csv) TinyStudy()
     {
         string data = _work.Combine("data");
         SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
         string study = _work.Combine("study");
-        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
+        return (data, study, Path.Combine(study, StudyLayout.ResultsCsvFileName));
+    }
+
+    [Fact]
+    public async Task A_study_grows_by_grid_values_running_only_the_new_cells_and_keeping_the_finished_rows()
+    {
+        var (data, study, csv) = TinyStudy();
         Assert.Equal(ExitCodes.Ok, await Run("run", WriteSpec(SyntheticFashion.SpecJson("grows", data, epochs: 1)), "--study", study, "--threads", "1"));
         var before = File.ReadAllLines(csv).Skip(1).ToList();
         Assert.Single(before);
@@ -202,10 +208,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public async Task A_study_written_before_the_result_log_resumes_with_its_finished_results_kept()
     {
-        string data = _work.Combine("data");
-        SyntheticFashion.Write(data, trainCount: 64, testCount: 10);
-        string study = _work.Combine("study");
-        string csv = Path.Combine(study, StudyLayout.ResultsCsvFileName);
+        var (data, study, csv) = TinyStudy();
         string spec = WriteSpec(SyntheticFashion.SpecJson("old-format", data, epochs: 1, learningRates: ["2^-6", "2^-7"]));
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", study, "--threads", "1"));
         var rows = File.ReadAllLines(csv).Skip(1).ToList();
