@@ -8,14 +8,15 @@ namespace OrleansSweep.Grains.Sweeps;
 /// <summary>What the sweep grain shows of its ledger: snapshots for clients, retries for the log.</summary>
 public static class SweepLedgerViews
 {
-    /// <param name="records">The sweep's result log.</param>
-    /// <param name="unappended">Results recorded by the ledger whose append to the log has not succeeded yet.</param>
-    public static SweepSnapshot Snapshot(this SweepLedger ledger, string name, IEnumerable<RecordedResult> records, IEnumerable<TrialResult> unappended)
+    /// <summary>
+    /// The sweep as the ledger has it now, with the results not in the log yet (<paramref name="unappended"/>) and the
+    /// cancelled outcomes; the caller adds the log's records (<see cref="SweepRecords.SnapshotAsync"/>).
+    /// </summary>
+    public static SweepSnapshot Snapshot(this SweepLedger ledger, string name, IEnumerable<TrialResult> unappended)
     {
         var state = ledger.State;
         int epochs = state.Spec?.Training.Epochs ?? 0;
-        var results = records.Select(r => r.Result).Concat(unappended).Concat(state.Cancelled.Values)
-            .GroupBy(r => r.TrialId).ToDictionary(g => g.Key, g => g.First());
+        var results = unappended.Concat(state.Cancelled.Values).GroupBy(r => r.TrialId).ToDictionary(g => g.Key, g => g.First());
         return new SweepSnapshot
         {
             Name = name,

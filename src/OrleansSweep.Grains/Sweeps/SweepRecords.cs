@@ -68,7 +68,7 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrial
     public async Task<SweepSnapshot> SnapshotAsync()
     {
         var ledger = _ledger!;
-        var now = ledger.Snapshot(sweep, [], [.. _unappended, .. ledger.PeekRecords()]);
+        var now = ledger.Snapshot(sweep, [.. _unappended, .. ledger.PeekRecords()]);
         if (ledger.Spec is null) return now;
         var results = (await ReadLogAsync(0, int.MaxValue)).ToDictionary(r => r.Result.TrialId, r => r.Result);
         foreach (var (trialId, result) in now.Results) results.TryAdd(trialId, result);
