@@ -33,6 +33,7 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider<st
         {
             // Another attempt (a resumed sweep, a retry after a transient failure): train again, from the checkpoints.
             (_result, _training, _cancellation) = (null, null, new CancellationTokenSource());
+            _keepAlive?.Dispose();
         }
         if (_result is not null) return ReportAsync(trial.SweepName, _result); // the sweep asks again: it missed our result
         if (_training is not null) return Task.CompletedTask;
@@ -66,8 +67,10 @@ public sealed class TrialGrain(TrialRunner runner, ResiliencePipelineProvider<st
             await pipelines.GetPipeline(TrialResilience.ReportResult).ExecuteAsync(async _ => await sweep.ReportResult(result));
             // Acknowledged: the result is durable in the sweep's log, so nothing here is needed any more (a sweep of a
             // million cells would otherwise keep a million idle activations until Orleans' idle collection). A stopped
-            // trial goes too: its next start resumes from the checkpoint in a fresh activation.
-            this.DeactivateOnIdle();
+            // trial goes too: its next start resumes from the checkpoint in a fresh activation. Unless the sweep has
+            // already started the next attempt here while this report was on its way back (a quick retry after a
+            // transient failure): deactivating now would stop that attempt's heartbeats and expire its lease.
+            if (ReferenceEquals(_result, result)) this.DeactivateOnIdle();
         }
         catch (Exception e) when (e is SiloUnavailableException || lifetime.ApplicationStopping.IsCancellationRequested)
         {
