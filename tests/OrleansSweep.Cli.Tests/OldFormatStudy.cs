@@ -33,6 +33,13 @@ public static class OldFormatStudy
             grainId = reader.GetString(0);
             state = serializer.Deserialize<SweepGrainState>((byte[])reader.GetValue(1))!;
         }
+        using (var read = connection.CreateCommand())
+        {
+            // Format 3 keeps the spec in a state of its own; format 1 kept it in the one value.
+            read.CommandText = "SELECT payload FROM grain_state WHERE state_name = 'sweepspec' AND grain_id = $g";
+            read.Parameters.AddWithValue("$g", grainId);
+            state.Spec = state.StoredSpec = serializer.Deserialize<SweepSpecState>((byte[])read.ExecuteScalar()!)!.Spec;
+        }
         var results = log.ReadAsync(state.Spec!.Name).GetAwaiter().GetResult().Select(r => r.Result).Where(r => r.TrialId != unfinished).ToList();
         state.FormatVersion = 1;
         state.LegacyResults = results.ToDictionary(r => r.TrialId);
@@ -40,7 +47,8 @@ public static class OldFormatStudy
             t => state.LegacyResults.TryGetValue(t.TrialId, out var r) ? r.Status : TrialStatus.Pending);
         state.State = Core.Sweeps.SweepState.Running;
         using var write = connection.CreateCommand();
-        write.CommandText = "UPDATE grain_state SET payload = $p WHERE state_name = 'sweep' AND grain_id = $g; DROP TABLE trial_results;";
+        write.CommandText = "UPDATE grain_state SET payload = $p WHERE state_name = 'sweep' AND grain_id = $g; " +
+                            "DELETE FROM grain_state WHERE state_name = 'sweepspec'; DROP TABLE trial_results;";
         write.Parameters.AddWithValue("$p", serializer.SerializeToArray(state));
         write.Parameters.AddWithValue("$g", grainId);
         write.ExecuteNonQuery();

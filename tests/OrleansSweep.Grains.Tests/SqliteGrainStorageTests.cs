@@ -24,7 +24,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
 
     private static SweepGrainState Sample() => new()
     {
-        Spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("s1", "/data")),
+        StoredSpec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("s1", "/data")),
         SpecFingerprint = "abc",
         State = SweepState.Running,
         Running = { "t2" },
@@ -46,7 +46,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.Equal(SweepState.Running, read.State.State);
         Assert.Equal(0.875, read.State.Cancelled["t1"].FinalTestAccuracy);
         Assert.Equal(["t2"], read.State.Running);
-        Assert.Equal(SpecFingerprint.Compute(Sample().Spec!), SpecFingerprint.Compute(read.State.Spec!));
+        Assert.Equal(SpecFingerprint.Compute(Sample().StoredSpec!), SpecFingerprint.Compute(read.State.StoredSpec!));
     }
 
     [Fact]

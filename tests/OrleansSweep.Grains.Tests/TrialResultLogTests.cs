@@ -64,7 +64,7 @@ public sealed class TrialResultLogTests : IDisposable
         var state = new SweepGrainState
         {
             FormatVersion = 1,
-            Spec = SampleResults.Spec,
+            StoredSpec = SampleResults.Spec,
             LegacyStatuses = { ["a"] = TrialStatus.Completed, ["b"] = TrialStatus.Running, ["c"] = TrialStatus.Cancelled, ["d"] = TrialStatus.Pending },
             LegacyResults = { ["a"] = Done("a"), ["c"] = new TrialResult { TrialId = "c", Status = TrialStatus.Cancelled } },
         };

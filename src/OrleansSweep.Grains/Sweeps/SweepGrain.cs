@@ -19,6 +19,7 @@ namespace OrleansSweep.Grains.Sweeps;
 /// </summary>
 public sealed class SweepGrain(
     [PersistentState("sweep", SweepOptions.StorageName)] IPersistentState<SweepGrainState> state,
+    [PersistentState("sweepspec", SweepOptions.StorageName)] IPersistentState<SweepSpecState> specState,
     ITrialResultLog resultLog,
     IOptions<SweepOptions> options,
     IOptions<Trials.ArtifactOptions> artifacts,
@@ -37,7 +38,7 @@ public sealed class SweepGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _records = new SweepRecords(state, resultLog, Name);
+        _records = new SweepRecords(state, specState, resultLog, Name);
         try { await ResumeAfterActivationAsync(rereadState: false); }
         // A stale activation elsewhere wrote in between: read the newest state and take over from it.
         catch (InconsistentStateException) { await ResumeAfterActivationAsync(rereadState: true); }

@@ -18,10 +18,18 @@ namespace OrleansSweep.Grains.Sweeps;
 [GenerateSerializer]
 public sealed class SweepGrainState : ISweepLedgerState
 {
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = 3;
 
     [Id(0)] public int FormatVersion { get; set; } = CurrentFormat;
-    [Id(1)] public SweepSpec? Spec { get; set; }
+    /// <summary>
+    /// Formats 1 and 2 only: the spec. Since format 3 it is kept in its own state (<see cref="SweepSpecState"/>), written
+    /// when the sweep is created or grows, because a spec with long lists (a million cells) rewritten with every change
+    /// made each write's size grow with the grid.
+    /// </summary>
+    [Id(1)] public SweepSpec? StoredSpec { get; set; }
+    /// <summary>The sweep's spec, in memory (from <see cref="SweepSpecState"/>; not part of this state's stored form).</summary>
+    public SweepSpec? Spec { get => _spec; set => _spec = value; }
+    [NonSerialized] private SweepSpec? _spec;
     [Id(2)] public string? SpecFingerprint { get; set; }
     [Id(3)] public SweepState State { get; set; } = SweepState.NotStarted;
     /// <summary>Format 1 only: every trial's status.</summary>
@@ -50,9 +58,18 @@ public sealed class SweepGrainState : ISweepLedgerState
             if (status == TrialStatus.Running && !LegacyResults.ContainsKey(trialId)) Running.Add(trialId);
         LegacyResults = new();
         LegacyStatuses = new();
-        FormatVersion = CurrentFormat;
+        FormatVersion = 2; // the spec moves out with the next write (format 3)
         return records;
     }
 
-    public bool NeedsMigration => Spec is not null && FormatVersion < CurrentFormat;
+    /// <summary>A state of format 1 (results inside it) to migrate; format 2 only moves its spec out, on the next write.</summary>
+    public bool NeedsMigration => StoredSpec is not null && FormatVersion < 2;
+}
+
+/// <summary>A sweep's spec and its fingerprint: stored apart from the compact state, written only when they change.</summary>
+[GenerateSerializer]
+public sealed class SweepSpecState
+{
+    [Id(0)] public SweepSpec? Spec { get; set; }
+    [Id(1)] public string? SpecFingerprint { get; set; }
 }

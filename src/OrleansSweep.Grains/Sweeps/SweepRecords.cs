@@ -5,12 +5,14 @@ using OrleansSweep.Core.Sweeps;
 namespace OrleansSweep.Grains.Sweeps;
 
 /// <summary>
-/// A sweep's durable side, for its grain: the result log and the compact state, written in that order, with concurrent
-/// changes sharing one write (<see cref="CoalescingStateWriter"/>). Records go first: a record without the state that
-/// follows it is found by the next activation (the ledger is rebuilt from both); a record whose append failed stays
-/// here and goes with the next write. Single-threaded like its grain.
+/// A sweep's durable side, for its grain: the spec (only when it changed: created or grown), the result log and the
+/// compact state, written in that order, with concurrent changes sharing one write (<see cref="CoalescingStateWriter"/>).
+/// The spec goes first, so the state never names a spec that is not stored; records go before the state: a record
+/// without the state that follows it is found by the next activation (the ledger is rebuilt from both); a record whose
+/// append failed stays here and goes with the next write. No write's size depends on how many results exist or on
+/// the spec's length. Single-threaded like its grain.
 /// </summary>
-public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrialResultLog log, string sweep)
+public sealed class SweepRecords(IPersistentState<SweepGrainState> state, IPersistentState<SweepSpecState> specState, ITrialResultLog log, string sweep)
 {
     private CoalescingStateWriter? _writer;
     private readonly List<TrialResult> _unappended = new();
@@ -25,10 +27,15 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrial
         if (rereadState)
         {
             await state.ReadStateAsync();
+            await specState.ReadStateAsync();
             _writer = null;
             _unappended.Clear();
         }
-        if (state.State.NeedsMigration) _unappended.AddRange(state.State.MigrateToResultLog());
+        // Formats 1 and 2 kept the spec in the state: it is used from there until the first write stores it apart.
+        var stored = state.State;
+        stored.Spec = specState.State.Spec ?? stored.StoredSpec;
+        if (specState.State.SpecFingerprint is { } fingerprint) stored.SpecFingerprint = fingerprint;
+        if (stored.NeedsMigration) _unappended.AddRange(stored.MigrateToResultLog());
         var recorded = state.State.Spec is null ? [] : await log.ReadTrialsAsync(sweep);
         _ledger = new SweepLedger(state.State, settings, recorded.Concat(_unappended.Select(r => new RecordedTrial(r.TrialId, r.Status))));
         return _ledger;
@@ -44,6 +51,13 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, ITrial
 
     private async Task WriteAsync()
     {
+        var current = state.State;
+        if (current.SpecFingerprint != specState.State.SpecFingerprint || specState.State.Spec is null && current.Spec is not null)
+        {
+            specState.State = new SweepSpecState { Spec = current.Spec, SpecFingerprint = current.SpecFingerprint };
+            await specState.WriteStateAsync();
+        }
+        (current.StoredSpec, current.FormatVersion) = (null, SweepGrainState.CurrentFormat);
         _unappended.AddRange(_ledger!.DrainRecords());
         if (_unappended.Count > 0)
         {
