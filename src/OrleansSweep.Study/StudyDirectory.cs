@@ -18,6 +18,8 @@ public static class StudyDirectory
     /// </summary>
     public static string Prepare(string path, SweepSpec spec, out SweepSpec? previous)
     {
+        if (string.IsNullOrWhiteSpace(path) || path.IndexOfAny(['\0', '\n', '\r']) >= 0)
+            throw new StudyDirectoryException($"--study: empty, or holding a line break or NUL (expected a directory path such as studies/{spec.Name}).");
         string full = Path.GetFullPath(path);
         string existingSpec = Path.Combine(full, StudyLayout.SpecFileName);
         previous = File.Exists(existingSpec) ? SweepSpecLoader.LoadFile(existingSpec) : null;

@@ -321,6 +321,8 @@ public sealed class CliTests : IDisposable
 
         Assert.Equal(ExitCodes.UserError, await Run("run", spec, "--study", file));
         Assert.Contains("is a file (expected a study directory)", _output.ToString());
+        Assert.Equal(ExitCodes.UserError, await Run("run", spec, "--study", ""));
+        Assert.Contains("--study: empty, or holding a line break or NUL (expected a directory path such as studies/file-study).", _output.ToString());
     }
 
     [Theory]

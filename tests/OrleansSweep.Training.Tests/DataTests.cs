@@ -40,6 +40,28 @@ public class DataTests
     }
 
     [Fact]
+    public void Dimensions_whose_product_overflows_are_truncation_not_an_overflow()
+    {
+        using var dir = new TemporaryDirectory();
+        string path = dir.Combine("images.idx");
+        // 4 x 2^31-1 dimensions: their product overflows a long; the file holds 16 bytes.
+        var header = new byte[] { 0, 0, 8, 4, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF, 0xFF, 0xFF };
+        File.WriteAllBytes(path, [.. header, .. new byte[16]]);
+        var error = Assert.Throws<DatasetException>(() => IdxReader.Read(path));
+        Assert.Equal($"{path}: truncated: the header's dimensions [2147483647, 2147483647, 2147483647, 2147483647] promise more data than the 16 bytes the file holds.", error.Message);
+    }
+
+    [Fact]
+    public void Images_of_another_size_than_28_by_28_are_named()
+    {
+        using var dir = new TemporaryDirectory();
+        File.WriteAllBytes(dir.Combine("i"), SyntheticFashion.Idx(new byte[2 * 1 * 1], 2, 1, 1));
+        File.WriteAllBytes(dir.Combine("l"), SyntheticFashion.Idx([3, 1], 2));
+        var error = Assert.Throws<DatasetException>(() => IdxReader.ReadImageSet(dir.Combine("i"), dir.Combine("l")));
+        Assert.Equal($"{dir.Combine("i")}: images are 1x1 (expected 28x28, as MNIST and Fashion-MNIST).", error.Message);
+    }
+
+    [Fact]
     public void A_truncated_gzip_stream_is_named()
     {
         using var dir = new TemporaryDirectory();

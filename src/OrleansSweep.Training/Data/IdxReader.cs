@@ -35,21 +35,30 @@ public static class IdxReader
         if (bytes.Length < headerLength)
             throw new DatasetException($"{path}: truncated header ({bytes.Length} bytes; {headerLength} expected for {dimensionCount} dimensions).");
         var dimensions = new int[dimensionCount];
-        long elements = 1;
         for (int i = 0; i < dimensionCount; i++)
         {
             uint size = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(4 + 4 * i, 4));
             if (size > int.MaxValue) throw new DatasetException($"{path}: dimension {i} is {size}, too large.");
             dimensions[i] = (int)size;
-            elements *= size;
         }
         long available = bytes.Length - headerLength;
+        // A header of huge dimensions must not overflow into a small (or negative) size.
+        long elements = 1;
+        foreach (int size in dimensions)
+        {
+            if (size != 0 && elements > long.MaxValue / size)
+                throw new DatasetException($"{path}: truncated: the header's dimensions [{string.Join(", ", dimensions)}] promise more data than the {available} bytes the file holds.");
+            elements *= size;
+        }
         if (available < elements)
             throw new DatasetException($"{path}: truncated: the header promises {elements} bytes of data for dimensions [{string.Join(", ", dimensions)}], the file holds {available}.");
         if (available > elements)
             throw new DatasetException($"{path}: {available - elements} unexpected bytes after the data of dimensions [{string.Join(", ", dimensions)}].");
         return new IdxArray(dimensions, bytes.Slice(headerLength).ToArray());
     }
+
+    /// <summary>MNIST and Fashion-MNIST images are 28 x 28; the models' shapes are chosen for it.</summary>
+    public const int ExpectedSide = 28;
 
     /// <summary>Reads an image file (N x H x W) and its label file (N) into an <see cref="ImageSet"/>.</summary>
     public static ImageSet ReadImageSet(string imagesPath, string labelsPath)
@@ -64,6 +73,8 @@ public static class IdxReader
             throw new DatasetException($"{labelsPath}: {labels.Dimensions[0]} labels for {images.Dimensions[0]} images in {imagesPath} (counts must match).");
         if (images.Dimensions[0] == 0)
             throw new DatasetException($"{imagesPath}: the file holds no images.");
+        if (images.Dimensions[1] != ExpectedSide || images.Dimensions[2] != ExpectedSide)
+            throw new DatasetException($"{imagesPath}: images are {images.Dimensions[1]}x{images.Dimensions[2]} (expected {ExpectedSide}x{ExpectedSide}, as MNIST and Fashion-MNIST).");
         int badLabel = Array.FindIndex(labels.Data, l => l > 9);
         if (badLabel >= 0)
             throw new DatasetException($"{labelsPath}: label {labels.Data[badLabel]} at index {badLabel} is out of range (expected 0-9).");
