@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansSweep.Abstractions;
+using OrleansSweep.Client;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Hosting;
@@ -60,10 +61,10 @@ public static class ClusterCommands
             var spec = await ExistingSpec(cluster, name);
             // A study of another sweep is refused up front; the study is held while the sweep is followed.
             using var hold = study is null ? null : StudyDirectory.Lock(study = StudyDirectory.Prepare(study, spec, out _));
-            var writer = study is null ? null : StudyWriter.Open(cluster.Client, name, study);
-            Action<SweepSnapshot>? onResult = writer is null ? null : _ => writer.UpdateAsync(withReport: false, token).GetAwaiter().GetResult();
-            var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive, onResult);
-            var final = await view.FollowAsync(spec, token);
+            var writer = study is null ? null : await StudyWriter.OpenAsync(cluster.Client, name, study, token);
+            var view = new SweepProgressView(console, cluster.Client, !p.GetValue(plain) && console.Profile.Capabilities.Interactive);
+            var final = await view.FollowAsync(spec, writer?.Mirror ?? new SweepMirror(name),
+                writer is null ? null : added => writer.Record(added, final: false), token);
             int failed = view.Summarize(final.Spec ?? spec, final);
             if (writer is not null)
             {

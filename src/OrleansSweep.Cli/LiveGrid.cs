@@ -43,11 +43,32 @@ public static class LiveGrid
         return (done / total, remaining);
     }
 
-    public static IRenderable Render(SweepSpec spec, SweepSnapshot snapshot, TimeSpan elapsed)
+    /// <summary>Beyond this many cells a grid is not drawn (no terminal shows it): the bar and the counts stay.</summary>
+    public const int MaxDrawnCells = 1_000;
+
+    /// <summary>Each BN mode's cells with their seeds, grouped once per spec (a redraw then costs the cells, not a scan per cell).</summary>
+    public sealed class Layout
     {
-        var trials = GridExpander.Expand(spec);
+        public Layout(SweepSpec spec)
+        {
+            Spec = spec;
+            Cells = spec.Grid.BnModes.Count * spec.Grid.BatchSizes.Count * spec.Grid.BaseLearningRates.Count;
+            if (Cells > MaxDrawnCells) return;
+            var byCell = GridExpander.Expand(spec).ToLookup(t => (t.BnMode, t.BatchSize, t.BaseLearningRate));
+            Seeds = spec.Grid.BnModes.Select(bn => BnMode.Parse(bn).ToString()).ToDictionary(mode => mode, mode =>
+                spec.Grid.BatchSizes.Select(b => spec.Grid.BaseLearningRates.Select(l => byCell[(mode, b, l)].ToList()).ToArray()).ToArray());
+        }
+
+        public SweepSpec Spec { get; }
+        public int Cells { get; }
+        /// <summary>BN mode -> [batch][LR] -> the cell's trials; null when the grid is too large to draw.</summary>
+        public IReadOnlyDictionary<string, List<TrialSpec>[][]>? Seeds { get; }
+    }
+
+    public static IRenderable Render(Layout layout, SweepSnapshot snapshot, int running, TimeSpan elapsed)
+    {
+        var spec = layout.Spec;
         var (fraction, remaining) = Progress(spec, snapshot, elapsed);
-        int running = snapshot.Statuses.Values.Count(s => s == TrialStatus.Running);
         var rows = new List<IRenderable>
         {
             new BreakdownChart().Width(60).HideTags()
@@ -55,14 +76,13 @@ public static class LiveGrid
             new Markup(FormattableString.Invariant(
                 $"{snapshot.Results.Count}/{snapshot.TotalTrials} trials done, {running} running, {fraction:P0} of epochs; elapsed {elapsed.ToString(@"hh\:mm\:ss")}, ETA {(remaining is { } r ? r.ToString(@"hh\:mm\:ss") : "--:--:--")}")),
         };
-        foreach (string bn in spec.Grid.BnModes)
+        if (layout.Seeds is null)
         {
-            string mode = BnMode.Parse(bn).ToString();
-            var table = ResultTables.GridTable(spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, (b, l) => CellText(
-                trials.Where(t => t.BnMode == mode && t.BatchSize == spec.Grid.BatchSizes[b] && t.BaseLearningRate == spec.Grid.BaseLearningRates[l]).ToList(),
-                snapshot)).Title($"BN {mode}");
-            rows.Add(table);
+            rows.Add(new Markup(FormattableString.Invariant($"[grey]{layout.Cells:N0} cells: too many to draw here (`orleans-sweep status` prints the grids).[/]")));
+            return new Rows(rows);
         }
+        foreach (var (mode, cells) in layout.Seeds)
+            rows.Add(ResultTables.GridTable(spec.Grid.BatchSizes, spec.Grid.BaseLearningRates, (b, l) => CellText(cells[b][l], snapshot)).Title($"BN {mode}"));
         return new Rows(rows);
     }
 }

@@ -45,14 +45,13 @@ public sealed class RunCommand(IAnsiConsole console)
         await client.SubmitAsync(spec);
 
         // The study is written from the sweep's changes, as `pull` writes one from a cluster: the same files, one path.
-        var writer = StudyWriter.Open(client, spec.Name, study);
-        void WriteStudy(SweepSnapshot _) => writer.UpdateAsync(withReport: false, CancellationToken.None).GetAwaiter().GetResult();
-        var view = new SweepProgressView(console, client, settings.Interactive, WriteStudy);
+        var writer = await StudyWriter.OpenAsync(client, spec.Name, study, CancellationToken.None);
+        var view = new SweepProgressView(console, client, settings.Interactive);
         SweepSnapshot final;
         bool cancelled = false;
         using (cancellation.Register(() => { cancelled = true; _ = client.CancelAsync(spec.Name); }))
         {
-            final = await view.FollowAsync(spec);
+            final = await view.FollowAsync(spec, writer.Mirror, added => writer.Record(added, final: false));
         }
 
         await writer.UpdateAsync(withReport: false, CancellationToken.None);

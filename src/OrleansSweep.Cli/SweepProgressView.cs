@@ -12,52 +12,45 @@ namespace OrleansSweep.Cli;
 
 /// <summary>
 /// Follows a sweep to its end: a live grid with an overall bar and ETA on a terminal, one line per finished trial otherwise, and the
-/// result grids at the end. <paramref name="onResult"/> sees the snapshot whenever a trial has finished.
+/// result grids at the end. It keeps a <see cref="SweepMirror"/> current (a study's, seeded with what the study holds, or a fresh
+/// one), so each poll costs what changed; <c>onResults</c> gets each poll's new results (to write them into a study).
 /// </summary>
-public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, bool interactive, Action<SweepSnapshot>? onResult = null)
+public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, bool interactive)
 {
-    public async Task<SweepSnapshot> FollowAsync(SweepSpec spec, CancellationToken cancellation = default)
-    {
-        // Interpolation jobs have no cell: they are listed after the grid under their own ids.
-        var grid = GridExpander.Expand(spec);
-        var trials = grid.Concat((spec.Analysis?.Interpolations ?? []).Select(i => grid[0] with { TrialId = InterpolationPlanner.JobIdFor(i.Name) })).ToList();
-        return interactive ? await WithLiveGridAsync(spec, trials, cancellation) : await WithLinesAsync(spec, trials, cancellation);
-    }
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    private async Task<SweepSnapshot> WithLinesAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
+    public async Task<SweepSnapshot> FollowAsync(SweepSpec spec, SweepMirror mirror, Action<IReadOnlyList<RecordedResult>>? onResults = null,
+        CancellationToken cancellation = default) =>
+        interactive ? await WithLiveGridAsync(spec, mirror, onResults, cancellation) : await WithLinesAsync(mirror, onResults, cancellation);
+
+    private async Task<SweepSnapshot> WithLinesAsync(SweepMirror mirror, Action<IReadOnlyList<RecordedResult>>? onResults, CancellationToken cancellation)
     {
-        var reported = new HashSet<string>();
-        SweepSnapshot last = null!;
-        await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
+        int reported = mirror.Results.Count; // a study's earlier results were reported when they came
+        await foreach (var added in client.FollowAsync(mirror, PollInterval, cancellation))
         {
-            last = snapshot;
-            bool any = false;
-            foreach (var trial in trials.Where(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId)))
-            {
-                console.WriteLine($"[{reported.Count}/{trials.Count}] {trial.TrialId}: {Describe(snapshot.Results[trial.TrialId])}");
-                any = true;
-            }
-            if (any) onResult?.Invoke(snapshot);
+            foreach (var record in added)
+                console.WriteLine($"[{++reported}/{mirror.TotalTrials}] {record.Result.TrialId}: {Describe(record.Result)}");
+            if (added.Count > 0) onResults?.Invoke(added);
         }
-        return last;
+        return mirror.ToSnapshot();
     }
 
     /// <summary>A live, grid-shaped display (see <see cref="LiveGrid"/>), redrawn twice a second.</summary>
-    private async Task<SweepSnapshot> WithLiveGridAsync(SweepSpec spec, IReadOnlyList<TrialSpec> trials, CancellationToken cancellation)
+    private async Task<SweepSnapshot> WithLiveGridAsync(SweepSpec spec, SweepMirror mirror, Action<IReadOnlyList<RecordedResult>>? onResults,
+        CancellationToken cancellation)
     {
-        SweepSnapshot last = null!;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var reported = new HashSet<string>();
+        var layout = new LiveGrid.Layout(spec);
         await console.Live(new Markup("starting...")).AutoClear(false).StartAsync(async context =>
         {
-            await foreach (var snapshot in client.WatchAsync(spec.Name, TimeSpan.FromMilliseconds(500), cancellation))
+            await foreach (var added in client.FollowAsync(mirror, PollInterval, cancellation))
             {
-                last = snapshot;
-                context.UpdateTarget(LiveGrid.Render(spec, snapshot, clock.Elapsed));
-                if (trials.Any(t => snapshot.Results.ContainsKey(t.TrialId) && reported.Add(t.TrialId))) onResult?.Invoke(snapshot);
+                if (mirror.Spec is { } current && !ReferenceEquals(current, layout.Spec)) layout = new LiveGrid.Layout(current); // the grid grew
+                context.UpdateTarget(LiveGrid.Render(layout, mirror.ToSnapshot(), mirror.RunningCount, clock.Elapsed));
+                if (added.Count > 0) onResults?.Invoke(added);
             }
         });
-        return last;
+        return mirror.ToSnapshot();
     }
 
     /// <summary>The grids and a one-line summary; returns the number of failed trials.</summary>

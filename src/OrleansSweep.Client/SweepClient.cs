@@ -4,6 +4,7 @@ using Polly;
 using Polly.Registry;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Core.Specs;
+using OrleansSweep.Core.Sweeps;
 
 namespace OrleansSweep.Client;
 
@@ -117,18 +118,31 @@ public sealed class SweepClient
         [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         var mirror = new SweepMirror(sweepName);
+        await foreach (var _ in FollowAsync(mirror, interval, cancellation)) yield return mirror.ToSnapshot();
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="mirror"/> current every <paramref name="interval"/> until the sweep is completed or
+    /// cancelled and every result is in it, yielding after each look the results it added (often none). The mirror
+    /// may start seeded (a study that holds earlier results): only what came after them is fetched.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<RecordedResult>> FollowAsync(SweepMirror mirror, TimeSpan interval,
+        [EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var pending = new List<RecordedResult>();
         while (true)
         {
-            await CatchUpAsync(mirror, cancellation);
-            var snapshot = mirror.ToSnapshot();
-            if (snapshot.IsDone && !mirror.IsCaughtUp)
+            pending.AddRange(await CatchUpAsync(mirror, cancellation));
+            bool done = mirror.State is SweepState.Completed or SweepState.Cancelled;
+            if (done && !mirror.IsCaughtUp)
             {
                 // Its last results are being written: fetch them before calling the sweep done.
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50, interval.TotalMilliseconds)), cancellation);
                 continue;
             }
-            yield return snapshot;
-            if (snapshot.IsDone) yield break;
+            yield return pending;
+            pending = [];
+            if (done) yield break;
             await Task.Delay(interval, cancellation);
         }
     }

@@ -108,7 +108,10 @@ public static class StudyFiles
         }
     }
 
-    /// <summary>Reads a study directory back: its spec, every trial's result and the interpolations.</summary>
+    /// <summary>
+    /// Reads a study directory back: its spec, every trial's result (results.json, and the results.jsonl lines appended
+    /// after it was last written) and the interpolations.
+    /// </summary>
     public static StudyResults Read(string studyDirectory)
     {
         var layout = new StudyLayout(studyDirectory);
@@ -124,6 +127,8 @@ public static class StudyFiles
                            ?? throw new JsonException("the document is empty");
             foreach (var trial in document.Trials ?? throw new JsonException("it has no trials"))
                 if (trial.Result is { } result) results[trial.TrialId] = result;
+            // The tables are refreshed now and then; the ledger holds every result recorded since (see StudyLedger).
+            foreach (var line in new StudyLedger(layout.ResultsLedger).Read()) results[line.Result.TrialId] = line.Result;
             if (File.Exists(layout.InterpolationsJson))
                 foreach (var line in JsonSerializer.Deserialize<List<InterpolationResult>>(File.ReadAllText(layout.InterpolationsJson), SweepSpecLoader.JsonOptions) ?? [])
                     results[InterpolationPlanner.JobIdFor(line.Name)] = new TrialResult

@@ -10,6 +10,8 @@ public sealed class StudyLayout(string directory)
     public const string SpecFileName = "spec.json";
     public const string ResultsJsonFileName = "results.json";
     public const string ResultsCsvFileName = "results.csv";
+    /// <summary>Every result, one JSON line each, in recording order, appended as they arrive (<see cref="StudyLedger"/>).</summary>
+    public const string ResultsLedgerFileName = "results.jsonl";
     public const string GridsJsonFileName = "grids.json";
     public const string GridsCsvFileName = "grids.csv";
     public const string InterpolationsJsonFileName = "interpolations.json";
@@ -32,6 +34,7 @@ public sealed class StudyLayout(string directory)
     public string Spec => Path.Combine(Directory, SpecFileName);
     public string ResultsJson => Path.Combine(Directory, ResultsJsonFileName);
     public string ResultsCsv => Path.Combine(Directory, ResultsCsvFileName);
+    public string ResultsLedger => Path.Combine(Directory, ResultsLedgerFileName);
     public string GridsJson => Path.Combine(Directory, GridsJsonFileName);
     public string GridsCsv => Path.Combine(Directory, GridsCsvFileName);
     public string InterpolationsJson => Path.Combine(Directory, InterpolationsJsonFileName);

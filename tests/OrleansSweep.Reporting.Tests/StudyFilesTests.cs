@@ -116,4 +116,42 @@ public class StudyFilesTests
             Directory.Delete(directory, true);
         }
     }
+    [Fact]
+    public void The_ledger_appends_whole_lines_a_torn_last_line_is_skipped_then_cut_off_and_readers_add_its_lines_to_the_tables()
+    {
+        string directory = Path.Combine(Path.GetTempPath(), $"study-{Guid.NewGuid():N}");
+        try
+        {
+            var trials = GridExpander.Expand(Spec);
+            StudyFiles.Write(directory, new StudyResults(Spec, trials, new Dictionary<string, TrialResult> { [trials[0].TrialId] = Completed(trials[0].TrialId, 0.5) }));
+            var layout = new StudyLayout(directory);
+            var ledger = new StudyLedger(layout.ResultsLedger);
+            ledger.Replace([new(1, Completed(trials[0].TrialId, 0.5))]);
+            ledger.Append([new(2, Completed(trials[1].TrialId, 0.625)), new(3, Completed(trials[2].TrialId, 0.75))]);
+            Assert.Equal(3, File.ReadAllLines(layout.ResultsLedger).Length);
+
+            // The tables hold one result; a reader sees the three the ledger holds.
+            var read = StudyFiles.Read(directory);
+            Assert.Equal([0.5, 0.625, 0.75], trials.Take(3).Select(t => read.Results[t.TrialId].FinalTestAccuracy!.Value));
+
+            // A process killed mid-append leaves half a line: readers skip it, a writer cuts it off and appends after.
+            string torn = """{"sequence":4,"result":{"trialId":""" + '"' + trials[3].TrialId;
+            File.AppendAllText(layout.ResultsLedger, torn);
+            Assert.Equal([1L, 2, 3], ledger.Read().Select(l => l.Sequence));
+            Assert.Equal(3, StudyFiles.Read(directory).Results.Count);
+            Assert.Equal([1L, 2, 3], ledger.OpenForAppend().Select(l => l.Sequence));
+            ledger.Append([new(4, Completed(trials[3].TrialId, 0.875))]);
+            Assert.Equal([1L, 2, 3, 4], ledger.Read().Select(l => l.Sequence));
+            Assert.All(File.ReadAllLines(layout.ResultsLedger), line => System.Text.Json.JsonDocument.Parse(line).Dispose());
+
+            // A whole line that is not a record names the file and the line.
+            File.AppendAllText(layout.ResultsLedger, "{\"sequence\":\"five\"}\n");
+            var error = Assert.Throws<StudyReadException>(() => StudyFiles.Read(directory));
+            Assert.Contains("results.jsonl: line 5", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
+    }
 }
