@@ -68,7 +68,12 @@ public sealed class RedisTrialResultLog(Func<Task<IDatabase>> database, string s
             // Both are written by one script, so a missing body means a store that lost writes (a restart without its
             // append-only file): say so rather than fail on a null.
             if (payloads[i].IsNull) throw new InvalidDataException($"the result of trial {ids[i]} is listed but missing from {Results(sweep)}");
-            records.Add(new RecordedResult(afterSequence + i + 1, serializer.Deserialize<TrialResult>((byte[])payloads[i]!)!));
+            try { records.Add(new RecordedResult(afterSequence + i + 1, serializer.Deserialize<TrialResult>((byte[])payloads[i]!)!)); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw new SweepStateUnreadableException($"{Results(sweep)}: the result of trial {ids[i]} cannot be read ({e.GetType().Name}): " +
+                                                        "it was damaged, or written by another program under this cluster's keys.");
+            }
         }
         return records;
     }

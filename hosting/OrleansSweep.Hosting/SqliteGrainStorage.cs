@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Storage;
+using OrleansSweep.Abstractions;
 
 namespace OrleansSweep.Hosting;
 
@@ -19,9 +20,11 @@ public sealed class SqliteGrainStorage : IGrainStorage
     private readonly SqliteStateFile _file;
     private readonly Serializer _serializer;
 
+    private readonly string _path;
+
     public SqliteGrainStorage(string databasePath, Serializer serializer)
     {
-        _serializer = serializer;
+        (_serializer, _path) = (serializer, databasePath);
         _file = new SqliteStateFile(databasePath, """
             PRAGMA synchronous = FULL;
             CREATE TABLE IF NOT EXISTS grain_state (
@@ -71,7 +74,12 @@ public sealed class SqliteGrainStorage : IGrainStorage
         if (await reader.ReadAsync())
         {
             grainState.ETag = reader.GetInt64(0).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            grainState.State = _serializer.Deserialize<T>((byte[])reader.GetValue(1));
+            try { grainState.State = _serializer.Deserialize<T>((byte[])reader.GetValue(1)); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Rows damaged inside a sound SQLite file: say which file, once, instead of a retried activation failure.
+                throw SweepStateUnreadableException.For(_path, $"the stored state '{stateName}' of {grainId}", e);
+            }
             grainState.RecordExists = true;
         }
         else

@@ -17,9 +17,11 @@ public sealed class SqliteTrialResultLog : ITrialResultLog
     private readonly SqliteStateFile _file;
     private readonly Serializer _serializer;
 
+    private readonly string _path;
+
     public SqliteTrialResultLog(string databasePath, Serializer serializer)
     {
-        _serializer = serializer;
+        (_serializer, _path) = (serializer, databasePath);
         _file = new SqliteStateFile(databasePath, """
             CREATE TABLE IF NOT EXISTS trial_results (
                 sweep    TEXT NOT NULL,
@@ -83,7 +85,14 @@ public sealed class SqliteTrialResultLog : ITrialResultLog
         await using var reader = await command.ExecuteReaderAsync();
         var records = new List<RecordedResult>();
         while (await reader.ReadAsync())
-            records.Add(new RecordedResult(reader.GetInt64(0), _serializer.Deserialize<TrialResult>((byte[])reader.GetValue(1))!));
+        {
+            long sequence = reader.GetInt64(0);
+            try { records.Add(new RecordedResult(sequence, _serializer.Deserialize<TrialResult>((byte[])reader.GetValue(1))!)); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                throw SweepStateUnreadableException.For(_path, $"result record {sequence} of sweep '{sweep}'", e);
+            }
+        }
         return records;
     }
 

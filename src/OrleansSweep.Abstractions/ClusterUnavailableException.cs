@@ -18,3 +18,20 @@ public sealed class SweepStoreUnavailableException : Exception
 {
     public SweepStoreUnavailableException(string message, Exception? inner = null) : base(message, inner) { }
 }
+
+/// <summary>
+/// A sweep's stored state or result cannot be read back (a state.db whose rows were damaged, or written by something
+/// else): not a condition that passes, so it is not retried; the message names the file and what to do.
+/// </summary>
+[GenerateSerializer]
+public sealed class SweepStateUnreadableException : Exception, Core.IUserError
+{
+    public SweepStateUnreadableException(string message) : base(message) { }
+
+    public int ExitCode => Core.UserErrorException.BadInput;
+
+    /// <summary>The one message for a damaged store file.</summary>
+    public static SweepStateUnreadableException For(string file, string what, Exception cause) =>
+        new($"{file}: {what} cannot be read ({cause.GetType().Name}); move it aside (e.g. to {Path.GetFileName(file)}.corrupt) and run " +
+            "the study again: finished trials resume from their checkpoints.");
+}

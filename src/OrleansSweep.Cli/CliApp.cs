@@ -183,11 +183,11 @@ public static class CliApp
         {
             return await action();
         }
-        catch (Exception e) when (e is Core.IUserError user)
+        catch (Exception e) when (Core.UserErrors.Find(e) is { } user)
         {
             // The user's to fix or wait out: one line naming what, and the exit code the error carries.
-            console.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(e.Message)}");
-            return user.ExitCode;
+            console.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(user.Message)}");
+            return ((Core.IUserError)user).ExitCode;
         }
         catch (OperationCanceledException)
         {

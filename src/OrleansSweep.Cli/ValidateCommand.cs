@@ -36,7 +36,7 @@ public sealed class ValidateCommand(IAnsiConsole console, IAnsiConsole? errors =
         {
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
             {
-                spec = specPath, valid = problems.Count == 0, problems, name = spec?.Name, trials = trials.Count,
+                spec = specPath, valid = problems.Count == 0, problems = problems.Select(ErrorText.Elide), name = spec?.Name, trials = trials.Count,
                 trialIds = trials.Select(t => t.TrialId), interpolations = spec?.Analysis?.Interpolations.Count ?? 0,
             }, ScriptJson));
             return problems.Count == 0 ? ExitCodes.Ok : ExitCodes.UserError;

@@ -76,7 +76,7 @@ public static class SweepClientServices
 public static class SweepClientCalls
 {
     /// <summary>Anything but an answer (a refusal, an unknown sweep) or the caller giving up.</summary>
-    public static bool IsRetryable(Exception e) => e is not (ArgumentException or Core.IUserError or OperationCanceledException);
+    public static bool IsRetryable(Exception e) => e is not (ArgumentException or OperationCanceledException) && Core.UserErrors.Find(e) is null;
 
     /// <summary>A failure that, once retries are spent, means the cluster could not be reached (not a bug).</summary>
     public static bool IsUnreachable(Exception e) =>

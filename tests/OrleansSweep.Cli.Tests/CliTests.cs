@@ -84,6 +84,37 @@ public sealed class CliTests : IDisposable
         Assert.Equal(garbage, File.ReadAllBytes(state)); // an existing study is never damaged
     }
 
+    [Theory]
+    [InlineData("grain_state", "state_name = 'sweep'", "the stored state 'sweep' of sweep/")]
+    [InlineData("trial_results", "sequence = 1", "result record 1 of sweep 'damaged-rows'")]
+    public async Task Damaged_rows_in_a_sound_state_file_fail_resume_at_once_in_one_line_and_change_nothing(string table, string row, string expected)
+    {
+        var (data, study, _) = TinyStudy();
+        Assert.Equal(ExitCodes.Ok, await Run("run", WriteSpec(SyntheticFashion.SpecJson("damaged-rows", data, epochs: 1)), "--study", study, "--threads", "1"));
+        string state = Path.Combine(study, StudyLayout.StateFileName);
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={state};Pooling=False"))
+        {
+            connection.Open();
+            using var damage = connection.CreateCommand();
+            // The file stays a sound SQLite database; one row's payload becomes bytes no serializer wrote.
+            damage.CommandText = $"UPDATE {table} SET payload = x'{Convert.ToHexString(Enumerable.Range(0, 64).Select(i => (byte)(i * 37 + 11)).ToArray())}' WHERE {row}";
+            Assert.Equal(1, damage.ExecuteNonQuery());
+        }
+        // (SQLite's shared-memory index, state.db-shm, changes whenever the file is opened: it holds no data.)
+        var before = Directory.GetFiles(study, "*", SearchOption.AllDirectories)
+            .Where(f => !f.EndsWith(".lock", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal))
+            .ToDictionary(f => f, File.ReadAllBytes);
+
+        var errors = new StringWriter();
+        int exit = await CliApp.InvokeAsync(["resume", study, "--threads", "1"], TestConsole.Create(_output), CancellationToken.None, TestConsole.CreateErrors(errors));
+        Assert.True(exit == ExitCodes.UserError, $"exit {exit}: {errors}{_output}");
+        string[] lines = errors.ToString().TrimEnd('\n').Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith($"error: {state}: {expected}", lines[0]);
+        Assert.DoesNotContain("internal error", _output.ToString());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key))); // an existing study is never damaged
+    }
+
     [Fact]
     public async Task Export_writes_a_studys_tables_as_csv_or_json()
     {
@@ -125,6 +156,10 @@ public sealed class CliTests : IDisposable
         Assert.Contains(csv, line => line.StartsWith("bs32-lr2^4-none-s0,") && line.Contains(",diverged,"));
         Assert.True(File.Exists(Path.Combine(study, StudyLayout.ResultsJsonFileName)));
         Assert.True(File.Exists(Path.Combine(study, StudyLayout.SpecFileName)));
+        // Every result appended once to the ledger, in the sweep's recording order.
+        var ledger = new StudyLedger(Path.Combine(study, StudyLayout.ResultsLedgerFileName)).Read();
+        Assert.Equal([1L, 2, 3, 4], ledger.Select(l => l.Sequence));
+        Assert.Equal(4, ledger.Select(l => l.Result.TrialId).Distinct().Count());
     }
 
     [Fact]
@@ -231,14 +266,14 @@ public sealed class CliTests : IDisposable
         var errors = new StringWriter();
         string study = _work.Combine("no-such-study");
         // `export ... > grids.csv` must never write an error into the CSV.
-        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["export", study, "--what", "grids"], TestConsole.Create(output), errors: TestConsole.Create(errors)));
+        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["export", study, "--what", "grids"], TestConsole.Create(output), errors: TestConsole.CreateErrors(errors)));
         Assert.Equal("", output.ToString());
         Assert.StartsWith("error: ", errors.ToString());
         Assert.Single(errors.ToString().TrimEnd().Split('\n'));
 
         string huge = _work.Combine(new string('x', 200_000) + ".json");
         errors.GetStringBuilder().Clear();
-        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["validate", huge], TestConsole.Create(output), errors: TestConsole.Create(errors)));
+        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["validate", huge], TestConsole.Create(output), errors: TestConsole.CreateErrors(errors)));
         Assert.Equal("", output.ToString());
         Assert.InRange(errors.ToString().Length, 1, 2 * ErrorText.MaxLength);
         Assert.Contains("characters elided", errors.ToString());

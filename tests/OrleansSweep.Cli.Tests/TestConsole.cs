@@ -15,4 +15,12 @@ public static class TestConsole
         console.Profile.Width = 200;
         return console;
     }
+
+    /// <summary>Standard error as the program sets it up when redirected: lines are not wrapped (see Program.cs).</summary>
+    public static IAnsiConsole CreateErrors(TextWriter errors)
+    {
+        var console = Create(errors);
+        console.Profile.Width = 100_000;
+        return console;
+    }
 }

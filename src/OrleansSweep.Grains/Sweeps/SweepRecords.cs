@@ -123,7 +123,7 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, IPersi
     private async Task<IReadOnlyList<RecordedResult>> ReadLogAsync(long afterSequence, int limit)
     {
         try { return await log.ReadAsync(sweep, afterSequence, limit); }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or SweepStateUnreadableException))
         {
             throw new SweepStoreUnavailableException($"sweep '{sweep}': its result log did not answer ({e.GetType().Name}: {e.Message})");
         }
