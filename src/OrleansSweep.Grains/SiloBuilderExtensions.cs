@@ -49,6 +49,7 @@ public static class SiloBuilderExtensions
         silo.Services.AddResiliencePipeline(TrialResilience.ReportResult, builder => builder.AddResultReporting());
         silo.Services.AddQuietResilienceTelemetry();
         silo.Services.AddSingleton<ITrialExecutor, TorchTrialExecutor>();
+        silo.Services.AddSingleton<TrainingThreads>();
         silo.Services.AddSingleton<TrialRunner>();
         silo.Services.AddHostedService<TrainingDrain>();
         return silo;

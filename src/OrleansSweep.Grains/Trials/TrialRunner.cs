@@ -11,11 +11,12 @@ using OrleansSweep.Core.Specs;
 namespace OrleansSweep.Grains.Trials;
 
 /// <summary>
-/// Runs a trial on a device slot of this silo, on a dedicated long-running thread (never a grain scheduler), and turns
-/// every ending into a <see cref="TrialResult"/>: divergence and cancellation are results, bad data fails fast.
+/// Runs a trial on a device slot of this silo, on a dedicated training thread (never a grain scheduler;
+/// <see cref="TrainingThreads"/>), and turns every ending into a <see cref="TrialResult"/>: divergence and
+/// cancellation are results, bad data fails fast.
 /// </summary>
-public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, ILocalSiloDetails silo, IHostApplicationLifetime lifetime,
-    ILogger<TrialRunner> logger)
+public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, TrainingThreads threads, ILocalSiloDetails silo,
+    IHostApplicationLifetime lifetime, ILogger<TrialRunner> logger)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task<TrialResult>, byte> _training = new();
 
@@ -25,8 +26,7 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, I
         // (seen: torch.cuda.is_available() against libtorch's static destructors, SIGSEGV). The sweep re-dispatches.
         if (lifetime.ApplicationStopping.IsCancellationRequested)
             return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Cancelled, Silo = silo.SiloAddress.Endpoint.ToString() };
-        var training = Task.Factory.StartNew(() => Run(trial, onEpoch, cancellation), CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var training = threads.Run(() => Run(trial, onEpoch, cancellation));
         _training.TryAdd(training, 0);
         try { return (await training) with { Silo = silo.SiloAddress.Endpoint.ToString() }; }
         finally { _training.TryRemove(training, out _); }
