@@ -9,8 +9,8 @@ namespace OrleansSweep.Grains.Trials;
 /// new one), so a trial waits only for its device slot, as before.
 /// </summary>
 /// <remarks>
-/// Each trial sets what it needs of the thread's state itself (its intra-op threads, grad mode in scoped blocks), so a
-/// reused thread computes exactly as a fresh one (the bit-identity tests of resume run on reused threads too).
+/// The intra-op thread count is process-wide (docs/design.md §4.3) and grad mode is set in scoped blocks, so a reused
+/// thread computes as a fresh one.
 /// </remarks>
 public sealed class TrainingThreads
 {
