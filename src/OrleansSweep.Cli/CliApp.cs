@@ -23,7 +23,8 @@ public static class CliApp
         var deviceOption = new Option<string[]>("--device")
         {
             Description = $"Device to train on: cpu, cuda:N or auto (repeat for several; default {DeviceOptions.DefaultDevice})",
-            AllowMultipleArgumentsPerToken = true,
+            // Repeat the option for several devices: `--device cpu SPEC` must not take the spec for a second device.
+            AllowMultipleArgumentsPerToken = false,
         };
         var slotsOption = new Option<int?>("--slots") { Description = $"Trials sharing one device at once (default {DeviceOptions.DefaultSlotsPerDevice})" };
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
@@ -125,6 +126,7 @@ public static class CliApp
         };
         export.SetAction((parse, _) => Guard(errors, () =>
         {
+            if (parse.GetValue(outputOption) is { } target) OutputPath.Check(target, "--output");
             var study = StudyFiles.Read(parse.GetValue(studyArgument)!);
             string text = StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
             if (parse.GetValue(outputOption) is { } output)

@@ -21,6 +21,9 @@ public sealed class TrainCommand(IAnsiConsole console)
     public int Execute(Settings settings, CancellationToken cancellation)
     {
         var spec = SweepSpecLoader.LoadFile(settings.SpecPath);
+        // Where the trial writes is checked before it trains, not when it finishes.
+        if (settings.CheckpointDirectory is { } checkpoints) Study.OutputPath.CheckDirectory(checkpoints, "--checkpoints");
+        if (settings.WeightsPath is { } weights) Study.OutputPath.Check(weights, "--weights");
         var trials = GridExpander.Expand(spec);
         var trial = settings.TrialId is null
             ? trials.Count == 1 ? trials[0] : throw new UsageException(

@@ -27,6 +27,7 @@ public static class StudyReport
         var interpolations = StudyFiles.Interpolations(study.Results);
         var figures = StudyFigures.Build(study.Spec, grids, interpolations);
         string target = Path.Combine(studyDirectory, DirectoryName);
+        OutputPath.CheckDirectory(target, advice: "the report goes there; move the file aside");
         string building = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         Directory.CreateDirectory(building);
         try

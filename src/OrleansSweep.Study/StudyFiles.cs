@@ -201,14 +201,22 @@ public static class StudyFiles
     public static string ToCsv(StudyResults study) =>
         Csv(study.Trials.Select(t => (t, study.Results.GetValueOrDefault(t.TrialId))), TrialColumns(study.Spec));
 
-    /// <summary>Write to a temporary file, then rename: a reader never sees half a file.</summary>
+    /// <summary>
+    /// Write to a temporary file, then rename: a reader never sees half a file. A path that cannot be written (its
+    /// directory missing, a directory in its place, no permission, a full disk) is a user error naming it.
+    /// </summary>
     public static void WriteAtomically(string path, string contents)
     {
+        OutputPath.Check(path);
         string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
             File.WriteAllText(temporary, contents, new UTF8Encoding(false));
             File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new OutputPathException($"{path}: cannot be written ({e.Message.TrimEnd('.')}).");
         }
         finally
         {

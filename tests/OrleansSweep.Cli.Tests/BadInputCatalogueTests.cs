@@ -123,6 +123,13 @@ public sealed class BadInputCatalogueTests : IDisposable
         new("unknown device for train", t => ["train", t.ValidSpec(), "--device", "tpu"], "--device: 'tpu' is not a device"),
         new("unknown command option", t => ["run", t.ValidSpec(), "--stduy", t.StudyPath], "--stduy"),
         new("Redis unreachable", t => ["submit", t.ValidSpec(), "--redis", "127.0.0.1:1,connectTimeout=500"], "127.0.0.1:1", ExitCodes.Unavailable),
+        new("export into a missing directory", t => ["export", t._work.Combine("some-study"), "-o", t._work.Combine("missing", "grids.csv")],
+            $"{Path.Combine("missing", "grids.csv")}: its directory"),
+        new("export onto a directory", t => ["export", t._work.Combine("some-study"), "-o", t._work.Path], "is a directory (expected a file to write)."),
+        new("train --checkpoints naming a file", t => ["train", t.ValidSpec(), "--checkpoints", t.ValidSpec()], "is a file (expected a directory)."),
+        new("train --weights into a missing directory", t => ["train", t.ValidSpec(), "--weights", t._work.Combine("missing", "w.pt")], "--weights: "),
+        new("the spec after a device is the spec, not a second device", t => ["run", "--device", "cpu", t.ValidSpec(data: t._work.Combine("no-data")),
+            "--study", t.StudyPath], "Fashion-MNIST not found in"),
     };
 
     [Theory]
