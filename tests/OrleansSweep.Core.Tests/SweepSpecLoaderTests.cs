@@ -28,6 +28,19 @@ public class SweepSpecLoaderTests
     }
 
     [Fact]
+    public void A_relative_dataset_path_is_relative_to_the_spec_file_not_the_working_directory()
+    {
+        using var work = new TemporaryDirectory();
+        string specs = work.Combine("specs");
+        Directory.CreateDirectory(specs);
+        string file = Path.Combine(specs, "s.json");
+        File.WriteAllText(file, SyntheticFashion.SpecJson("relative", "../data"));
+        Assert.Equal(work.Combine("data"), SweepSpecLoader.LoadFile(file).Dataset.Path);
+        File.WriteAllText(file, SyntheticFashion.SpecJson("absolute", "/srv/data"));
+        Assert.Equal("/srv/data", SweepSpecLoader.LoadFile(file).Dataset.Path);
+    }
+
+    [Fact]
     public void The_shipped_quickstart_spec_is_valid()
     {
         var spec = SweepSpecLoader.LoadFile(Path.Combine(RepositoryRoot.Path, "configs", "quickstart.json"));

@@ -56,7 +56,12 @@ public static class SweepSpecLoader
                 _ => $"the spec file cannot be read ({e.Message}).",
             }]);
         }
-        return Parse(json, path);
+        var spec = Parse(json, path);
+        // A relative dataset.path means "next to this spec", wherever the command runs from (as a relative path in
+        // a Makefile or a compose file does); the spec is kept with the path made absolute.
+        if (spec.Dataset.Path is { Length: > 0 } data && !System.IO.Path.IsPathRooted(data))
+            spec = spec with { Dataset = spec.Dataset with { Path = System.IO.Path.GetFullPath(data, System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!) } };
+        return spec;
     }
 
     public static SweepSpec Parse(string json, string source = "spec")
