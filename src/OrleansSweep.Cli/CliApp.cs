@@ -157,10 +157,11 @@ public static class CliApp
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0 && !args.Any(a => a is "-h" or "--help" or "-?"))
         {
-            // A usage error: what is wrong and where help is, exit 2 (not System.CommandLine's 1 plus the whole help page).
-            foreach (var error in parseResult.Errors) errors.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(error.Message)}");
+            // A usage error: what is wrong and where help is, in one line, exit 2 (not System.CommandLine's 1 plus the
+            // whole help page). Its messages can span lines ("Must be one of:" and a line per value): joined.
             string command = parseResult.CommandResult.Command == root ? "" : parseResult.CommandResult.Command.Name + " ";
-            errors.MarkupLineInterpolated($"See `orleans-sweep {command}--help`.");
+            string what = string.Join(" ", parseResult.Errors.Select(e => OneLine(e.Message)));
+            errors.MarkupLineInterpolated($"[red]error:[/] {ErrorText.Elide(what)} (see `orleans-sweep {command}--help`).");
             return ExitCodes.UserError;
         }
         return await parseResult.InvokeAsync(new InvocationConfiguration
@@ -177,6 +178,13 @@ public static class CliApp
     {
         if (!Core.Devices.DeviceName.TryParse(device, out _))
             throw new UsageException($"--device: '{device}' is not a device (expected {Core.Devices.DeviceName.Expected}).");
+    }
+
+    /// <summary>A parser message on one line: "Must be one of:\n\t'a'\n\t'b'" becomes "Must be one of: 'a', 'b'".</summary>
+    private static string OneLine(string message)
+    {
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message.Trim() : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
     }
 
     private static async Task<int> Guard(IAnsiConsole console, Func<Task<int>> action)

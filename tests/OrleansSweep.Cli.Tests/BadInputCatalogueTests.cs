@@ -117,6 +117,8 @@ public sealed class BadInputCatalogueTests : IDisposable
             "dataset.trainSubset: 100 is larger than the training set (64 images"),
         new("slots beyond any machine", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "2147483647", "--device", "cpu", "--device", "cpu"],
             "--slots: 2147483647 (expected at most 1024)."),
+        new("threads beyond any machine (OpenMP would abort allocating them)", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--threads", "2147483647"],
+            "--threads: 2147483647 (expected at most 1024)."),
         new("unknown device", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--device", "tpu"],
             "--device: 'tpu' is not a device (expected cpu, cuda, cuda:N or auto)."),
         new("malformed cuda device", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--device", "cuda:x"], "--device: 'cuda:x' is not a device"),

@@ -14,6 +14,7 @@ public sealed class DeviceOptions
 {
     public const string Section = "OrleansSweep";
     public const int MaxSlotsPerDevice = 1024;
+    public const int MaxThreadsPerTrial = 1024;
     /// <summary>The device a silo trains on when none is configured (a const: the CLI's help names it without loading this assembly).</summary>
     public const string DefaultDevice = "cpu";
     public const int DefaultSlotsPerDevice = 1;
@@ -107,6 +108,8 @@ public sealed class DeviceOptions
             return $"{settingName(nameof(SlotsPerDevice))}: {SlotsPerDevice} (expected at most {MaxSlotsPerDevice}).";
         if (ThreadsPerTrial is < 1)
             return $"{settingName(nameof(ThreadsPerTrial))}: {ThreadsPerTrial} (expected >= 1).";
+        if (ThreadsPerTrial > MaxThreadsPerTrial) // OpenMP allocates per thread up front: 2^31 of them is an abort, not a slow run
+            return $"{settingName(nameof(ThreadsPerTrial))}: {ThreadsPerTrial} (expected at most {MaxThreadsPerTrial}).";
         if (BatchPerSlot is < 1)
             return $"{settingName(nameof(BatchPerSlot))}: {BatchPerSlot} (expected >= 1).";
         return null;
