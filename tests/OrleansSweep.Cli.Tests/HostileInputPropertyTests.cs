@@ -12,15 +12,20 @@ namespace OrleansSweep.Cli.Tests;
 /// (a field deleted, nulled, retyped, renamed, given twice, set to an extreme or non-finite number, a huge string or
 /// list; the text cut or a character flipped; an IDX file cut, a byte flipped, a dimension rewritten, the gzip
 /// stream damaged) and the command line must answer with exit 0, or exit 2 and one line per problem that names the
-/// field or file, never an internal error or a stack trace, and must leave no study directory behind. Seeded
-/// (<see cref="Seed"/>, or ORLEANS_SWEEP_FUZZ_SEED to explore others), bounded for CI; a failure prints CsCheck's seed
-/// and the shrunk case.
+/// field or file, never an internal error or a stack trace, and must leave no study directory behind. Seeded: the same
+/// cases every run (<see cref="Seed"/>; ORLEANS_SWEEP_FUZZ_SEED=&lt;a CsCheck seed&gt; draws others, "random" a new set
+/// each run), bounded for CI; a failure names its case and the seed.
 /// </summary>
 public sealed class HostileInputPropertyTests : IDisposable
 {
     /// <summary>CsCheck's seed of the first case: the same cases in every run, unless the environment asks for others.</summary>
     private const string Seed = "0000000000000";
-    private static string? SeedToUse => Environment.GetEnvironmentVariable("ORLEANS_SWEEP_FUZZ_SEED") is { Length: > 0 } s ? s : Seed;
+    private static string? SeedToUse => Environment.GetEnvironmentVariable("ORLEANS_SWEEP_FUZZ_SEED") switch
+    {
+        "random" => null,
+        { Length: > 0 } s => s,
+        _ => Seed,
+    };
 
     private readonly TemporaryDirectory _work = new("orleans-sweep-fuzz");
     private readonly string _validSpec;
@@ -50,19 +55,28 @@ public sealed class HostileInputPropertyTests : IDisposable
     private static readonly Gen<DataCase> DataCases =
         Gen.Select(Gen.Int[0, IdxFiles.Length - 1], Gen.Enum<DataEdit>(), Gen.Int[0, 1_000_000], Gen.UInt, (f, e, p, v) => new DataCase(f, e, p, v));
 
+    /// <summary>
+    /// The same cases in every run: CsCheck takes a seed for the first iteration only, so all cases are drawn in that
+    /// one iteration (a list), and each is checked in turn; a failure names its case.
+    /// </summary>
+    private static void ForEachCase<T>(Gen<T> cases, int count, Action<T> check) =>
+        cases.List[count].Sample(all =>
+        {
+            foreach (var c in all) check(c);
+        }, seed: SeedToUse, iter: 1, threads: 1, print: all => $"{all.Count} cases");
+
     [Fact]
     public void Mutated_specs_get_exit_0_or_one_clear_line_per_problem_and_leave_nothing_behind() =>
-        SpecCases.Sample(c => CheckContract(WriteSpec(Mutate(_validSpec, c)), c.ToString()), seed: SeedToUse, iter: 1_000, threads: 1,
-            print: c => $"{c} -> {Shorten(Mutate(_validSpec, c))}");
+        ForEachCase(SpecCases, 1_000, c => CheckContract(WriteSpec(Mutate(_validSpec, c)), $"{c} -> {Shorten(Mutate(_validSpec, c))}"));
 
     [Fact]
     public void Damaged_dataset_files_get_exit_0_or_one_clear_line_naming_the_file() =>
-        DataCases.Sample(c =>
+        ForEachCase(DataCases, 200, c =>
         {
             string data = DamagedCopy(c);
             string spec = WriteSpec(SyntheticFashion.SpecJson("fuzz", data, batchSizes: [16], epochs: 1));
             CheckContract(spec, c.ToString(), mustName: Path.Combine(data, IdxFiles[c.File]));
-        }, seed: SeedToUse, iter: 200, threads: 1);
+        });
 
     /// <summary>
     /// A finished study whose state.db has bytes flipped or is cut short: `resume` exits 0 (the damage missed what it
@@ -76,7 +90,7 @@ public sealed class HostileInputPropertyTests : IDisposable
             "--study", finished, "--threads", "1"]);
         Assert.True(exit == ExitCodes.Ok, errors + output);
         var stateFiles = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Int[1, 255], Gen.Bool, (at, mask, cut) => (At: at, Mask: (byte)mask, Cut: cut));
-        stateFiles.Sample(c =>
+        ForEachCase(stateFiles, 8, c =>
         {
             string study = _work.Combine($"copy-{Guid.NewGuid():N}");
             CopyDirectory(finished, study);
@@ -93,7 +107,7 @@ public sealed class HostileInputPropertyTests : IDisposable
             Assert.True(lines.Length == 1 && lines[0].StartsWith($"error: {state}", StringComparison.Ordinal), $"{c}: {said}");
             AssertClear(lines[0], c.ToString());
             Assert.All(before, file => Assert.True(file.Value.AsSpan().SequenceEqual(File.ReadAllBytes(file.Key)), $"{c}: {file.Key} changed"));
-        }, seed: SeedToUse, iter: 8, threads: 1);
+        });
     }
 
     private static void CopyDirectory(string from, string to)

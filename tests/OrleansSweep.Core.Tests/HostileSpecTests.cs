@@ -34,6 +34,14 @@ public class HostileSpecTests
         Assert.Contains("field 'grid.batchSizes'", Refused(System.Text.RegularExpressions.Regex.Replace(Valid, "\"batchSizes\": \\[[^\\]]*\\]", "\"batchSizes\": null")));
 
     [Fact]
+    public void A_dataset_path_with_a_NUL_is_refused_naming_the_field() // found by HostileInputPropertyTests: was an internal error
+    {
+        string json = Valid.Replace("\"name\": \"fashion-mnist\"", "\"name\": \"fashion-mnist\", \"path\": \"nul\\u0000x\"");
+        Assert.Contains("\\u0000", json);
+        Assert.Contains("dataset.path: 'nul\\u0000x' holds a control character", Refused(json));
+    }
+
+    [Fact]
     public void A_name_ending_in_a_newline_is_refused() =>
         Assert.Contains("name", Refused(Valid.Replace("\"name\": \"r\"", "\"name\": \"r\\n\"")));
 

@@ -35,7 +35,8 @@ public sealed class RedisClusterModeTests
         string serviceId = $"sweep-test-{Guid.NewGuid():N}";
         string artifacts = work.Combine("artifacts");
         var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("redis-restart", work.Combine("data"), batchSizes: [16],
-            learningRates: ["2^-8", "2^-7"], epochs: 12));
+            // 30 epochs of ~0.2 s: the cluster is stopped after the first, with ample margin before a trial could end.
+            learningRates: ["2^-8", "2^-7"], epochs: 30));
 
         await using (var first = await TestClusters.StartAsync(redis: Redis, serviceId: serviceId, artifactRoot: artifacts))
         {
@@ -54,7 +55,7 @@ public sealed class RedisClusterModeTests
 
         var final = await new SweepClient(second.Client).WatchToEndAsync(spec.Name);
         Assert.Equal(SweepState.Completed, final.State);
-        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 12), (r.Status, r.Epochs.Count)));
+        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 30), (r.Status, r.Epochs.Count)));
         Assert.Contains(final.Results.Values, r => r.ResumedFromEpoch >= 1);
     }
 }

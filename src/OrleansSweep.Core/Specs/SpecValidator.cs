@@ -30,6 +30,8 @@ public static partial class SpecValidator
         Check(d.TrainSubset is null or > 0, $"dataset.trainSubset: {d.TrainSubset} (expected a positive number of images, or omit it for the whole set).");
         Check(d.TestSubset is null or > 0, $"dataset.testSubset: {d.TestSubset} (expected a positive number of images, or omit it for the whole set).");
         Check(d.Path is null || d.Path.Trim().Length > 0, $"dataset.path: empty (expected a directory, or omit it for the system location).");
+        Check(d.Path is null || !d.Path.Any(char.IsControl),
+            $"dataset.path: '{d.Path}' holds a control character such as NUL or a line break (expected a directory path).");
         Check(d.Path is not null || d.Name is not ("mnist" or "cifar10"),
             $"dataset.path: required for {d.Name} (expected the directory holding its files; only fashion-mnist has a system location).");
 
