@@ -82,3 +82,43 @@ public sealed class SweepChangesTests : IAsyncLifetime
         Assert.Equal(SpecFingerprint.Compute(grown), SpecFingerprint.Compute(mirror.Spec!));
     }
 }
+
+/// <summary>Test double: each trial takes 150 ms and the most trials seen training at once is recorded.</summary>
+public sealed class ConcurrencyProbeExecutorDouble : ITrialExecutor
+{
+    private int _now;
+    public int Most;
+
+    public TrialResult Execute(TrialSpec trial, string device, int threads, IProgress<EpochMetrics> progress, CancellationToken cancellation)
+    {
+        int now = Interlocked.Increment(ref _now);
+        for (int most = Volatile.Read(ref Most); now > most && Interlocked.CompareExchange(ref Most, now, most) != most; most = Volatile.Read(ref Most)) { }
+        Thread.Sleep(150);
+        Interlocked.Decrement(ref _now);
+        return new InstantExecutorDouble().Execute(trial, device, threads, progress, cancellation);
+    }
+}
+
+/// <summary>How many trials a sweep runs at once: exactly its limit (the cluster's device slots here), never more.</summary>
+public sealed class ConcurrencyLimitTests
+{
+    [Fact]
+    public async Task A_sweep_keeps_every_device_slot_busy_and_never_runs_more_trials_than_slots()
+    {
+        var probe = new ConcurrencyProbeExecutorDouble();
+        var cluster = await TestClusters.StartAsync(slotsPerDevice: 3, services: s => s.Replace(ServiceDescriptor.Singleton<ITrialExecutor>(probe)));
+        try
+        {
+            var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("concurrency", "/tmp", batchSizes: [16, 32],
+                learningRates: ["2^-8", "2^-7", "2^-6"], epochs: 1, seeds: [0, 1]));
+            var final = await cluster.RunToEndAsync(spec);
+            Assert.Equal(12, final.Results.Count);
+            Assert.Equal(3, probe.Most); // one silo, 3 slots: 12 trials of 150 ms reach the bound and never pass it
+        }
+        finally
+        {
+            await cluster.StopAllSilosAsync();
+            await cluster.DisposeAsync();
+        }
+    }
+}
