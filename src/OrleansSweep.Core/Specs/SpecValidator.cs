@@ -65,7 +65,9 @@ public static partial class SpecValidator
         foreach (double lr in g.BaseLearningRates)
             Check(double.IsFinite(lr) && lr > 0, $"grid.baseLearningRates: {lr} (expected finite learning rates > 0).");
         CheckDistinct(g.BaseLearningRates, "grid.baseLearningRates", errors);
-        if (t.LearningRateScaling is null or "linear" && g.BatchSizes.Count > 0 && g.BaseLearningRates.Count > 0)
+        // eta = m x eta~ is checked only for valid eta~ (a NaN or infinite eta~ is one problem, said once above).
+        if (t.LearningRateScaling is null or "linear" && g.BatchSizes.Count > 0 && g.BaseLearningRates.Count > 0
+            && g.BaseLearningRates.All(lr => double.IsFinite(lr) && lr > 0))
         {
             double largest = g.BatchSizes.Max() * g.BaseLearningRates.Max();
             Check(double.IsFinite(largest) && largest < 1e6,
