@@ -54,4 +54,36 @@ public static class OldFormatStudy
         write.ExecuteNonQuery();
         return results.Single().TrialId;
     }
+
+    /// <summary>Turns a study's state.db into what the version before the spec moved out wrote (format 2): the spec inside the state.</summary>
+    public static void RewriteAsFormat2(string stateFile)
+    {
+        var serializer = new ServiceCollection()
+            .AddSerializer(s => { s.AddAssembly(typeof(SweepGrainState).Assembly); s.AddOrleansSweepSerializers(); })
+            .BuildServiceProvider().GetRequiredService<Serializer>();
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = stateFile, Pooling = false }.ToString());
+        connection.Open();
+        string grainId;
+        SweepGrainState state;
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT grain_id, payload FROM grain_state WHERE state_name = 'sweep'";
+            using var reader = read.ExecuteReader();
+            Assert.True(reader.Read());
+            grainId = reader.GetString(0);
+            state = serializer.Deserialize<SweepGrainState>((byte[])reader.GetValue(1))!;
+        }
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "SELECT payload FROM grain_state WHERE state_name = 'sweepspec' AND grain_id = $g";
+            read.Parameters.AddWithValue("$g", grainId);
+            state.StoredSpec = serializer.Deserialize<SweepSpecState>((byte[])read.ExecuteScalar()!)!.Spec;
+        }
+        state.FormatVersion = 2;
+        using var write = connection.CreateCommand();
+        write.CommandText = "UPDATE grain_state SET payload = $p WHERE state_name = 'sweep' AND grain_id = $g; DELETE FROM grain_state WHERE state_name = 'sweepspec';";
+        write.Parameters.AddWithValue("$p", serializer.SerializeToArray(state));
+        write.Parameters.AddWithValue("$g", grainId);
+        write.ExecuteNonQuery();
+    }
 }
