@@ -116,26 +116,31 @@ public static class CliApp
 
         var whatOption = new Option<string>("--what") { Description = "results (one row per trial), grids (one row per cell) or interpolations", DefaultValueFactory = _ => "results" };
         whatOption.AcceptOnlyFromAmong("results", "grids", "interpolations");
-        var formatOption = new Option<string>("--format") { Description = "csv or json", DefaultValueFactory = _ => "csv" };
-        formatOption.AcceptOnlyFromAmong("csv", "json");
+        var formatOption = new Option<string>("--format") { Description = "csv, json or parquet (typed columns; needs -o)", DefaultValueFactory = _ => "csv" };
+        formatOption.AcceptOnlyFromAmong("csv", "json", "parquet");
         var outputOption = new Option<string?>("--output", "-o") { Description = "File to write (written atomically); default: standard output" };
-        var export = new Command("export", "Export a study's results, grids or interpolations as CSV or JSON, for pandas, R or a spreadsheet.\n\n" +
-                                           "Example: orleans-sweep export studies/quickstart --what grids --format json -o grids.json")
+        var export = new Command("export", "Export a study's results, grids or interpolations as CSV, JSON or Parquet, for pandas, polars, R or a spreadsheet.\n\n" +
+                                           "Example: orleans-sweep export studies/quickstart --what grids --format parquet -o grids.parquet")
         {
             studyArgument, whatOption, formatOption, outputOption,
         };
-        export.SetAction((parse, _) => Guard(errors, () =>
+        export.SetAction((parse, _) => Guard(errors, async () =>
         {
-            if (parse.GetValue(outputOption) is { } target) OutputPath.Check(target, "--output");
+            string format = parse.GetValue(formatOption)!, what = parse.GetValue(whatOption)!;
+            string? output = parse.GetValue(outputOption);
+            if (output is not null) OutputPath.Check(output, "--output");
+            // Parquet is binary: a terminal cannot show it, and a text console would mangle it.
+            else if (format == "parquet") throw new UsageException("--output: --format parquet writes a binary file; give one with -o FILE.parquet.");
             var study = StudyFiles.Read(parse.GetValue(studyArgument)!);
-            string text = StudyFiles.Export(study, parse.GetValue(whatOption)!, parse.GetValue(formatOption)!);
-            if (parse.GetValue(outputOption) is { } output)
+            if (output is null)
             {
-                StudyFiles.WriteAtomically(output, text);
-                console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}");
+                console.Profile.Out.Writer.Write(StudyFiles.Export(study, what, format));
+                return ExitCodes.Ok;
             }
-            else console.Profile.Out.Writer.Write(text);
-            return Task.FromResult(ExitCodes.Ok);
+            if (format == "parquet") StudyFiles.WriteAtomically(output, await StudyFiles.ExportParquetAsync(study, what));
+            else StudyFiles.WriteAtomically(output, StudyFiles.Export(study, what, format));
+            console.MarkupLineInterpolated($"Wrote {Path.GetFullPath(output)}");
+            return ExitCodes.Ok;
         }));
 
         var verifyJsonOption = new Option<bool>("--json") { Description = "The findings as JSON" };

@@ -5,6 +5,11 @@ using CsvHelper;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Trials;
+using Parquet;
+using Parquet.Schema;
+using TrialCells = (OrleansSweep.Core.Trials.TrialSpec Trial, OrleansSweep.Core.Results.TrialResult? Result);
+using GridCells = (string BnMode, OrleansSweep.Core.Results.GridCell Cell);
+using InterpolationCells = (OrleansSweep.Core.Results.InterpolationResult Line, OrleansSweep.Core.Results.InterpolationPoint Point);
 
 namespace OrleansSweep.Study;
 
@@ -34,61 +39,73 @@ public static class StudyFiles
 
     private static bool MeasuresHessian(SweepSpec spec) => spec.Analysis?.Hessian is not null;
 
-    /// <summary>A CSV column: its header and how a row gives its value.</summary>
-    private sealed record Column<T>(string Header, Func<T, string> Value);
-
     /// <summary>results.csv's columns before the analysis columns a spec may add.</summary>
     public static IReadOnlyList<string> CsvColumns => [.. BaseTrialColumns.Select(c => c.Header)];
 
     /// <summary>grids.csv's columns before the analysis columns a spec may add.</summary>
     public static IReadOnlyList<string> GridCsvColumns => [.. BaseGridColumns.Select(c => c.Header)];
 
-    private static readonly IReadOnlyList<Column<(TrialSpec Trial, TrialResult? Result)>> BaseTrialColumns =
+    private static readonly IReadOnlyList<TableColumn<TrialCells>> BaseTrialColumns =
     [
-        new("trial_id", r => r.Trial.TrialId), new("bn_mode", r => r.Trial.BnMode), new("batch_size", r => Number(r.Trial.BatchSize)),
-        new("base_lr", r => Number(r.Trial.BaseLearningRate)), new("lr", r => Number(r.Trial.LearningRate)), new("seed", r => Number(r.Trial.Seed)),
-        new("status", r => (r.Result?.Status ?? TrialStatus.Pending).ToString().ToLowerInvariant()),
-        new("final_test_accuracy", r => Number(r.Result?.FinalTestAccuracy)), new("final_test_loss", r => Number(r.Result?.FinalTestLoss)),
-        new("epochs_run", r => Number(r.Result?.Epochs.Count)), new("diverged_at_epoch", r => Number(r.Result?.DivergedAtEpoch)),
-        new("divergence_loss", r => Number(r.Result?.DivergenceLoss)), new("seconds", r => Number(r.Result?.Seconds)),
-        new("device", r => r.Result?.Device ?? ""), new("failure_reason", r => r.Result?.FailureReason ?? ""),
+        Text<TrialCells>("trial_id", r => r.Trial.TrialId), Text<TrialCells>("bn_mode", r => r.Trial.BnMode),
+        Int<TrialCells>("batch_size", r => r.Trial.BatchSize),
+        Real<TrialCells>("base_lr", r => r.Trial.BaseLearningRate), Real<TrialCells>("lr", r => r.Trial.LearningRate),
+        Int<TrialCells>("seed", r => r.Trial.Seed),
+        Text<TrialCells>("status", r => (r.Result?.Status ?? TrialStatus.Pending).ToString().ToLowerInvariant()),
+        Real<TrialCells>("final_test_accuracy", r => r.Result?.FinalTestAccuracy),
+        Real<TrialCells>("final_test_loss", r => r.Result?.FinalTestLoss),
+        Int<TrialCells>("epochs_run", r => r.Result?.Epochs.Count), Int<TrialCells>("diverged_at_epoch", r => r.Result?.DivergedAtEpoch),
+        Real<TrialCells>("divergence_loss", r => r.Result?.DivergenceLoss), Real<TrialCells>("seconds", r => r.Result?.Seconds),
+        Text<TrialCells>("device", r => r.Result?.Device), Text<TrialCells>("failure_reason", r => r.Result?.FailureReason),
     ];
 
-    private static IReadOnlyList<Column<(TrialSpec Trial, TrialResult? Result)>> TrialColumns(SweepSpec spec) =>
+    private static IReadOnlyList<TableColumn<TrialCells>> TrialColumns(SweepSpec spec) =>
     [
         .. BaseTrialColumns,
-        .. SharpnessKeys(spec).Select(k => new Column<(TrialSpec Trial, TrialResult? Result)>(
-            $"sharpness_{k}", r => Number(r.Result?.Analysis?.Sharpness.FirstOrDefault(m => m.Key == k)?.Sharpness))),
+        .. SharpnessKeys(spec).Select(k => Real<TrialCells>(
+            $"sharpness_{k}", r => r.Result?.Analysis?.Sharpness.FirstOrDefault(m => m.Key == k)?.Sharpness)),
         .. MeasuresHessian(spec)
-            ? new[] { new Column<(TrialSpec Trial, TrialResult? Result)>("hessian_top_eigenvalue", r => Number(r.Result?.Analysis?.Hessian?.Eigenvalue)) }
+            ? new[] { Real<TrialCells>("hessian_top_eigenvalue", r => r.Result?.Analysis?.Hessian?.Eigenvalue) }
             : [],
     ];
 
-    private static readonly IReadOnlyList<Column<(string BnMode, GridCell Cell)>> BaseGridColumns =
+    private static readonly IReadOnlyList<TableColumn<GridCells>> BaseGridColumns =
     [
-        new("bn_mode", r => r.BnMode), new("batch_size", r => Number(r.Cell.BatchSize)), new("base_lr", r => Number(r.Cell.BaseLearningRate)),
-        new("seeds", r => Number(r.Cell.Seeds)), new("completed", r => Number(r.Cell.Completed)), new("diverged", r => Number(r.Cell.Diverged)),
-        new("failed", r => Number(r.Cell.Failed)), new("cancelled", r => Number(r.Cell.Cancelled)), new("status", r => r.Cell.Status),
-        new("converged_fraction", r => Number(r.Cell.ConvergedFraction)), new("median_test_accuracy", r => Number(r.Cell.MedianAccuracy)),
-        new("min_test_accuracy", r => Number(r.Cell.MinAccuracy)), new("max_test_accuracy", r => Number(r.Cell.MaxAccuracy)),
-        new("median_test_loss", r => Number(r.Cell.MedianTestLoss)),
+        Text<GridCells>("bn_mode", r => r.BnMode), Int<GridCells>("batch_size", r => r.Cell.BatchSize),
+        Real<GridCells>("base_lr", r => r.Cell.BaseLearningRate),
+        Int<GridCells>("seeds", r => r.Cell.Seeds), Int<GridCells>("completed", r => r.Cell.Completed),
+        Int<GridCells>("diverged", r => r.Cell.Diverged), Int<GridCells>("failed", r => r.Cell.Failed),
+        Int<GridCells>("cancelled", r => r.Cell.Cancelled), Text<GridCells>("status", r => r.Cell.Status),
+        Real<GridCells>("converged_fraction", r => r.Cell.ConvergedFraction),
+        Real<GridCells>("median_test_accuracy", r => r.Cell.MedianAccuracy),
+        Real<GridCells>("min_test_accuracy", r => r.Cell.MinAccuracy), Real<GridCells>("max_test_accuracy", r => r.Cell.MaxAccuracy),
+        Real<GridCells>("median_test_loss", r => r.Cell.MedianTestLoss),
     ];
 
-    private static IReadOnlyList<Column<(string BnMode, GridCell Cell)>> GridColumns(SweepSpec spec) =>
+    private static IReadOnlyList<TableColumn<GridCells>> GridColumns(SweepSpec spec) =>
     [
         .. BaseGridColumns,
-        .. SharpnessKeys(spec).Select(k => new Column<(string BnMode, GridCell Cell)>($"median_sharpness_{k}", r => Number(r.Cell.MedianSharpness?.GetValueOrDefault(k)))),
+        .. SharpnessKeys(spec).Select(k => Real<GridCells>($"median_sharpness_{k}", r => r.Cell.MedianSharpness?.GetValueOrDefault(k))),
         .. MeasuresHessian(spec)
-            ? new[] { new Column<(string BnMode, GridCell Cell)>("median_hessian_top_eigenvalue", r => Number(r.Cell.MedianHessianEigenvalue)) }
+            ? new[] { Real<GridCells>("median_hessian_top_eigenvalue", r => r.Cell.MedianHessianEigenvalue) }
             : [],
     ];
 
-    private static readonly IReadOnlyList<Column<(InterpolationResult Line, InterpolationPoint Point)>> InterpolationColumns =
+    private static readonly IReadOnlyList<TableColumn<InterpolationCells>> InterpolationColumns =
     [
-        new("name", r => r.Line.Name), new("small_trial", r => r.Line.SmallTrialId), new("large_trial", r => r.Line.LargeTrialId),
-        new("alpha", r => Number(r.Point.Alpha)), new("train_loss", r => Number(r.Point.TrainLoss)), new("train_accuracy", r => Number(r.Point.TrainAccuracy)),
-        new("test_loss", r => Number(r.Point.TestLoss)), new("test_accuracy", r => Number(r.Point.TestAccuracy)),
+        Text<InterpolationCells>("name", r => r.Line.Name),
+        Text<InterpolationCells>("small_trial", r => r.Line.SmallTrialId),
+        Text<InterpolationCells>("large_trial", r => r.Line.LargeTrialId),
+        Real<InterpolationCells>("alpha", r => r.Point.Alpha),
+        Real<InterpolationCells>("train_loss", r => r.Point.TrainLoss),
+        Real<InterpolationCells>("train_accuracy", r => r.Point.TrainAccuracy),
+        Real<InterpolationCells>("test_loss", r => r.Point.TestLoss),
+        Real<InterpolationCells>("test_accuracy", r => r.Point.TestAccuracy),
     ];
+
+    private static TableColumn<T> Text<T>(string header, Func<T, string?> value) => new(header, ColumnType.Text, r => value(r));
+    private static TableColumn<T> Int<T>(string header, Func<T, int?> value) => new(header, ColumnType.Integer, r => value(r));
+    private static TableColumn<T> Real<T>(string header, Func<T, double?> value) => new(header, ColumnType.Real, r => value(r));
 
     public static void Write(string studyDirectory, StudyResults study)
     {
@@ -163,12 +180,33 @@ public static class StudyFiles
         };
     }
 
+    /// <summary>
+    /// One of the study's tables as a Parquet file: the CSV's columns, typed (integers, reals, text; missing values
+    /// null), for pandas, polars and R.
+    /// </summary>
+    public static Task<byte[]> ExportParquetAsync(StudyResults study, string what) => what switch
+    {
+        "results" => ParquetAsync([.. study.Trials.Select(t => (t, study.Results.GetValueOrDefault(t.TrialId)))], TrialColumns(study.Spec)),
+        "grids" => ParquetAsync(GridRows(ResultGrid.Build(study.Spec, study.Results)), GridColumns(study.Spec)),
+        "interpolations" => ParquetAsync(InterpolationRows(Interpolations(study.Results)), InterpolationColumns),
+        _ => throw new ArgumentException($"'{what}' (expected results, grids or interpolations).", nameof(what)),
+    };
+
+    private static IReadOnlyList<GridCells> GridRows(IReadOnlyList<ResultGrid> grids) =>
+    [
+        .. grids.SelectMany(g => Enumerable.Range(0, g.BatchSizes.Count)
+            .SelectMany(b => Enumerable.Range(0, g.BaseLearningRates.Count).Select(l => (g.BnMode, g[b, l])))),
+    ];
+
+    private static IReadOnlyList<InterpolationCells> InterpolationRows(IReadOnlyList<InterpolationResult> interpolations) =>
+        [.. interpolations.SelectMany(i => i.Points.Select(p => (i, p)))];
+
     /// <summary>The sweep's interpolation results, by name.</summary>
     public static IReadOnlyList<InterpolationResult> Interpolations(IReadOnlyDictionary<string, TrialResult> results) =>
         [.. results.Values.Select(r => r.Interpolation).OfType<InterpolationResult>().OrderBy(i => i.Name, StringComparer.Ordinal)];
 
     public static string InterpolationsToCsv(IReadOnlyList<InterpolationResult> interpolations) =>
-        Csv(interpolations.SelectMany(i => i.Points.Select(p => (i, p))), InterpolationColumns);
+        Csv(InterpolationRows(interpolations), InterpolationColumns);
 
     /// <summary>The aggregated grids (seeds folded: median, min, max) with the best base LR per batch size.</summary>
     public static string GridsToJson(IReadOnlyList<ResultGrid> grids) => JsonSerializer.Serialize(grids.Select(g => new
@@ -191,8 +229,7 @@ public static class StudyFiles
     }), SweepSpecLoader.JsonOptions);
 
     public static string GridsToCsv(IReadOnlyList<ResultGrid> grids, SweepSpec spec) =>
-        Csv(grids.SelectMany(g => Enumerable.Range(0, g.BatchSizes.Count)
-            .SelectMany(b => Enumerable.Range(0, g.BaseLearningRates.Count).Select(l => (g.BnMode, g[b, l])))), GridColumns(spec));
+        Csv(GridRows(grids), GridColumns(spec));
 
     public static string ToJson(StudyResults study) => JsonSerializer.Serialize(new ResultsDocument(study.Spec.Name, study.Spec,
         [.. study.Trials.Select(t => new TrialRow(t.TrialId, t.BnMode, t.BatchSize, t.BaseLearningRate, t.LearningRate, t.Seed,
@@ -205,13 +242,16 @@ public static class StudyFiles
     /// Write to a temporary file, then rename: a reader never sees half a file. A path that cannot be written (its
     /// directory missing, a directory in its place, no permission, a full disk) is a user error naming it.
     /// </summary>
-    public static void WriteAtomically(string path, string contents)
+    public static void WriteAtomically(string path, string contents) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(contents));
+
+    /// <inheritdoc cref="WriteAtomically(string, string)"/>
+    public static void WriteAtomically(string path, byte[] contents)
     {
         OutputPath.Check(path);
         string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllText(temporary, contents, new UTF8Encoding(false));
+            File.WriteAllBytes(temporary, contents);
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -228,17 +268,68 @@ public static class StudyFiles
     private static readonly CsvWriterOptions CsvFormat = new() { NewLine = "\n" };
 
     /// <summary>A header line from the columns, then one line per row; CsvHelper quotes what needs quoting.</summary>
-    private static string Csv<T>(IEnumerable<T> rows, IReadOnlyList<Column<T>> columns)
+    private static string Csv<T>(IEnumerable<T> rows, IReadOnlyList<TableColumn<T>> columns)
     {
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = CsvWriter.Create(text, CsvFormat, leaveOpen: true))
         {
             csv.WriteRecord([.. columns.Select(c => c.Header)]);
-            foreach (var row in rows) csv.WriteRecord([.. columns.Select(c => c.Value(row))]);
+            foreach (var row in rows) csv.WriteRecord([.. columns.Select(c => c.Text(row))]);
         }
         return text.ToString();
     }
 
-    private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
-    private static string Number(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+    /// <summary>
+    /// The same columns as a Parquet file, one row group: integers as INT32, reals as DOUBLE, text as UTF-8 strings, each
+    /// nullable (a missing value is null, where the CSV has an empty field).
+    /// </summary>
+    private static async Task<byte[]> ParquetAsync<T>(IReadOnlyList<T> rows, IReadOnlyList<TableColumn<T>> columns)
+    {
+        var fields = columns.Select(c => new DataField(c.Header, c.Type switch
+        {
+            ColumnType.Integer => typeof(int?),
+            ColumnType.Real => typeof(double?),
+            _ => typeof(string),
+        }, isNullable: true)).ToArray();
+        using var stream = new MemoryStream();
+        await using (var writer = await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream))
+        using (var group = writer.CreateRowGroup())
+        {
+            for (int i = 0; i < columns.Count; i++)
+            {
+                var column = columns[i];
+                switch (column.Type)
+                {
+                    case ColumnType.Integer:
+                        await group.WriteAsync<int>(fields[i], rows.Select(r => (int?)column.Value(r)).ToArray());
+                        break;
+                    case ColumnType.Real:
+                        await group.WriteAsync<double>(fields[i], rows.Select(r => (double?)column.Value(r)).ToArray());
+                        break;
+                    default:
+                        await group.WriteAsync(fields[i], rows.Select(r => (string?)column.Value(r)).ToArray()!);
+                        break;
+                }
+            }
+        }
+        return stream.ToArray();
+    }
+}
+
+/// <summary>How a table column is typed in Parquet (CSV writes each as text).</summary>
+internal enum ColumnType { Text, Integer, Real }
+
+/// <summary>
+/// A column of one of the study's tables: its header, its type and how a row gives its value (a string, an int or a
+/// double, or null for none). CSV and Parquet are written from the same list, so they cannot drift apart.
+/// </summary>
+internal sealed record TableColumn<T>(string Header, ColumnType Type, Func<T, object?> Value)
+{
+    public string Text(T row) => Value(row) switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        int n => n.ToString(CultureInfo.InvariantCulture),
+        var other => other.ToString() ?? "",
+    };
 }

@@ -115,7 +115,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
-    public async Task Export_writes_a_studys_tables_as_csv_or_json()
+    public async Task Export_writes_a_studys_tables_as_csv_json_or_parquet()
     {
         string study = _work.Combine("study");
         var trials = OrleansSweep.Core.Trials.GridExpander.Expand(SampleResults.Spec);
@@ -131,6 +131,17 @@ public sealed class CliTests : IDisposable
         Assert.Contains(trials[0].TrialId + ",none,16,", _output.ToString());
         Assert.Equal(ExitCodes.UserError, await Run("export", _work.Combine("missing")));
         Assert.Contains("spec.json: missing", Normalized());
+
+        string parquet = _work.Combine("results.parquet");
+        Assert.Equal(ExitCodes.Ok, await Run("export", study, "--format", "parquet", "-o", parquet));
+        byte[] bytes = File.ReadAllBytes(parquet);
+        Assert.Equal("PAR1"u8.ToArray(), bytes[..4]); // a Parquet file begins and ends with its magic
+        Assert.Equal("PAR1"u8.ToArray(), bytes[^4..]);
+        Assert.Empty(Directory.GetFiles(_work.Path, "*.tmp"));
+        // Binary to a terminal or a text pipe helps no one: a file is asked for, by name.
+        var errors = new StringWriter();
+        Assert.Equal(ExitCodes.UserError, await CliApp.InvokeAsync(["export", study, "--format", "parquet"], TestConsole.Create(_output), errors: TestConsole.CreateErrors(errors)));
+        Assert.Equal("error: --output: --format parquet writes a binary file; give one with -o FILE.parquet.", errors.ToString().TrimEnd('\n'));
     }
 
     [Fact]

@@ -154,4 +154,78 @@ public class StudyFilesTests
             Directory.Delete(directory, true);
         }
     }
+
+    public static TheoryData<string> Tables => new() { "results", "grids", "interpolations" };
+
+    [Theory]
+    [MemberData(nameof(Tables))]
+    public async Task Parquet_export_holds_the_csv_columns_typed_with_missing_values_null(string what)
+    {
+        var trials = GridExpander.Expand(Spec);
+        var results = new Dictionary<string, TrialResult>
+        {
+            [trials[0].TrialId] = Completed(trials[0].TrialId, 0.8125),
+            [trials[1].TrialId] = new() { TrialId = trials[1].TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1, DivergenceLoss = double.PositiveInfinity },
+            [trials[2].TrialId] = new() { TrialId = trials[2].TrialId, Status = TrialStatus.Failed, FailureReason = "bad data, \"quoted\"" },
+            ["interpolation-sb-lb"] = new()
+            {
+                TrialId = "interpolation-sb-lb", Status = TrialStatus.Completed,
+                Interpolation = new InterpolationResult("sb-lb", trials[0].TrialId, trials[3].TrialId,
+                    [new InterpolationPoint(-1, 2, 0.1, 2.5, 0.1), new InterpolationPoint(0.5, 0.1, 0.9, 0.3, 0.8)]),
+            },
+        };
+        var study = new StudyResults(Spec, trials, results);
+        byte[] parquet = await StudyFiles.ExportParquetAsync(study, what);
+        string[][] csv = ReadCsv(StudyFiles.Export(study, what, "csv"));
+
+        await using var reader = await Parquet.ParquetReader.CreateAsync(new MemoryStream(parquet));
+        var fields = reader.Schema.DataFields;
+        Assert.Equal(csv[0], fields.Select(f => f.Name));
+        using var group = reader.OpenRowGroupReader(0);
+        Assert.Equal(csv.Length - 1, group.RowCount);
+        for (int c = 0; c < fields.Length; c++)
+        {
+            var field = fields[c];
+            string[] texts;
+            if (field.ClrType == typeof(int))
+            {
+                var values = new int?[group.RowCount];
+                await group.ReadAsync<int>(field, values);
+                texts = [.. values.Select(v => v?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "")];
+            }
+            else if (field.ClrType == typeof(double))
+            {
+                var values = new double?[group.RowCount];
+                await group.ReadAsync<double>(field, values);
+                texts = [.. values.Select(v => v?.ToString("R", System.Globalization.CultureInfo.InvariantCulture) ?? "")];
+            }
+            else
+            {
+                var values = new string[group.RowCount];
+                await group.ReadAsync(field, values);
+                texts = [.. values.Select(v => v ?? "")];
+            }
+            // Every cell equals the CSV's; numbers are typed (a column of numbers is never text).
+            Assert.Equal(csv.Skip(1).Select(row => row[c]), texts);
+            if (field.Name is "batch_size" or "seed" or "seeds") Assert.Equal(typeof(int), field.ClrType);
+            if (field.Name is "base_lr" or "final_test_accuracy" or "alpha" or "median_test_accuracy") Assert.Equal(typeof(double), field.ClrType);
+        }
+        if (what == "results")
+        {
+            var accuracy = reader.Schema.FindDataField("final_test_accuracy");
+            var values = new double?[group.RowCount];
+            await group.ReadAsync<double>(accuracy, values);
+            Assert.Equal(0.8125, values[0]);
+            Assert.Null(values[1]); // diverged: no accuracy, null rather than 0 or NaN
+        }
+    }
+
+    /// <summary>The CSV's rows, header first, read back by the library that wrote them.</summary>
+    private static string[][] ReadCsv(string text)
+    {
+        using var csv = CsvHelper.CsvReader.FromText(text, new CsvHelper.CsvReaderOptions());
+        var rows = new List<string[]>();
+        while (csv.Read()) rows.Add([.. Enumerable.Range(0, csv.FieldCount).Select(csv.GetString)]);
+        return [[.. csv.Headers], .. rows];
+    }
 }
