@@ -61,10 +61,11 @@ public static class CliApp
         var checkpointsOption = new Option<string?>("--checkpoints") { Description = "Checkpoint directory: written every epoch, resumed from when present" };
         var weightsOption = new Option<string?>("--weights") { Description = "Export the final weights here as a PyTorch state dict (.pt)" };
         var jsonOption = new Option<bool>("--json") { Description = "Print the result as JSON only" };
+        var tensorBoardOption = new Option<string?>("--tensorboard") { Description = "Write TensorBoard event files here (tensorboard --logdir DIR)" };
         var train = new Command("train", "Train one trial of a spec in this process, without Orleans (debugging, benchmarks).\n\n" +
                                          "Example: orleans-sweep train configs/quickstart.json --trial bs16-lr2^-8-none-s0 --threads 2")
         {
-            specArgument, trialOption, trainDeviceOption, threadsOption, checkpointsOption, weightsOption, jsonOption,
+            specArgument, trialOption, trainDeviceOption, threadsOption, checkpointsOption, weightsOption, jsonOption, tensorBoardOption,
         };
         train.SetAction((parse, token) => Guard(errors, () =>
         {
@@ -72,7 +73,7 @@ public static class CliApp
             if (threads is < 1) throw new UsageException($"--threads: {threads} (expected >= 1).");
             CheckDevice(parse.GetValue(trainDeviceOption)!);
             var settings = new TrainCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(trialOption), parse.GetValue(trainDeviceOption)!,
-                threads, parse.GetValue(checkpointsOption), parse.GetValue(weightsOption), parse.GetValue(jsonOption));
+                threads, parse.GetValue(checkpointsOption), parse.GetValue(weightsOption), parse.GetValue(jsonOption), parse.GetValue(tensorBoardOption));
             return Task.Run(() => new TrainCommand(console).Execute(settings, token), CancellationToken.None);
         }));
 

@@ -16,7 +16,7 @@ namespace OrleansSweep.Cli;
 public sealed class TrainCommand(IAnsiConsole console)
 {
     public sealed record Settings(string SpecPath, string? TrialId, string Device, int? Threads, string? CheckpointDirectory,
-        string? WeightsPath, bool Json);
+        string? WeightsPath, bool Json, string? TensorBoardDirectory = null);
 
     public int Execute(Settings settings, CancellationToken cancellation)
     {
@@ -24,6 +24,7 @@ public sealed class TrainCommand(IAnsiConsole console)
         // Where the trial writes is checked before it trains, not when it finishes.
         if (settings.CheckpointDirectory is { } checkpoints) Study.OutputPath.CheckDirectory(checkpoints, "--checkpoints");
         if (settings.WeightsPath is { } weights) Study.OutputPath.Check(weights, "--weights");
+        if (settings.TensorBoardDirectory is { } board) Study.OutputPath.CheckDirectory(board, "--tensorboard");
         var trials = GridExpander.Expand(spec);
         var trial = settings.TrialId is null
             ? trials.Count == 1 ? trials[0] : throw new UsageException(
@@ -46,7 +47,8 @@ public sealed class TrainCommand(IAnsiConsole console)
                 console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"epoch {m.Epoch}/{trial.Training.Epochs}: train loss {m.TrainLoss:F4}, test loss {m.TestLoss:F4}, test accuracy {m.TestAccuracy:P2} ({m.Seconds:F1} s)"));
         });
-        var result = TrialSetup.Train(trial, prepared, settings.CheckpointDirectory, settings.WeightsPath, progress, cancellation);
+        var result = TrialSetup.Train(trial, prepared, settings.CheckpointDirectory, settings.WeightsPath, progress, cancellation,
+            settings.TensorBoardDirectory);
 
         if (settings.Json) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(result, SweepSpecLoader.JsonOptions));
         else

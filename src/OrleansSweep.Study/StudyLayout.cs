@@ -27,6 +27,8 @@ public sealed class StudyLayout(string directory)
     /// <summary>A completed trial's weights as a PyTorch state dict.</summary>
     public const string FinalWeightsFileName = "final.pt";
     public const string ReportDirectoryName = "report";
+    /// <summary>TensorBoard's log directory: one run (sub-directory) per trial, `tensorboard --logdir` opens them all.</summary>
+    public const string TensorBoardDirectoryName = "tensorboard";
     public const string ReportHtmlFileName = "report.html";
 
     public string Directory { get; } = directory;
@@ -44,9 +46,13 @@ public sealed class StudyLayout(string directory)
     public string Lock => Path.Combine(Directory, LockFileName);
     public string Report => Path.Combine(Directory, ReportDirectoryName);
     public string ReportHtml => Path.Combine(Report, ReportHtmlFileName);
+    public string TensorBoard => Path.Combine(Directory, TensorBoardDirectoryName);
 
     /// <summary>Where a trial keeps its files under an artifact root (a study directory, or a cluster's shared root).</summary>
     public static string TrialDirectory(string root, string trialId) => Path.Combine(root, TrialsDirectoryName, trialId);
+
+    /// <summary>Where a trial writes its TensorBoard event files under an artifact root: the run named after the trial.</summary>
+    public static string TensorBoardRun(string root, string trialId) => Path.Combine(root, TensorBoardDirectoryName, trialId);
 
     public static string Checkpoints(string trialDirectory) => Path.Combine(trialDirectory, CheckpointsDirectoryName);
 

@@ -170,6 +170,10 @@ public sealed class CliTests : IDisposable
         var ledger = new StudyLedger(Path.Combine(study, StudyLayout.ResultsLedgerFileName)).Read();
         Assert.Equal([1L, 2, 3, 4], ledger.Select(l => l.Sequence));
         Assert.Equal(4, ledger.Select(l => l.Result.TrialId).Distinct().Count());
+        // One TensorBoard run per trial, under the study (`tensorboard --logdir <study>/tensorboard`).
+        Assert.Equal(ledger.Select(l => l.Result.TrialId).Order(),
+            Directory.GetDirectories(Path.Combine(study, StudyLayout.TensorBoardDirectoryName)).Select(Path.GetFileName).Order());
+        Assert.All(ledger, l => Assert.NotEmpty(Directory.GetFiles(Path.Combine(study, StudyLayout.TensorBoardDirectoryName, l.Result.TrialId), "events.out.tfevents.*")));
     }
 
     [Fact]

@@ -43,8 +43,8 @@ public sealed class CheckpointTests : IDisposable
 
     private static void AssertSameRun(TrialResult expected, TrialResult actual)
     {
-        Assert.Equal(expected.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)),
-            actual.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+        Assert.Equal(expected.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy, e.TrainAccuracy)),
+            actual.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy, e.TrainAccuracy)));
         Assert.Equal(expected.FinalTestAccuracy, actual.FinalTestAccuracy);
     }
 

@@ -37,8 +37,12 @@ public enum FailureKind
     Transient,
 }
 
-/// <summary>Metrics after one epoch.</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds);
+/// <summary>
+/// Metrics after one epoch: the mean training loss and the running training accuracy over the epoch's steps (each
+/// step's batch before its update, as a training loop sees it; null in results of versions before it was recorded),
+/// the test loss and accuracy at the epoch's end, and its duration.
+/// </summary>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds, double? TrainAccuracy = null);
 
 public sealed record TrialResult
 {

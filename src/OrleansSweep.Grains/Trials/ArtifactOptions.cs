@@ -19,12 +19,20 @@ public sealed class ArtifactOptions
     /// <summary>Directories a spec's dataset.path must lie in (a cluster: specs come from clients); null: anywhere (embedded).</summary>
     public IReadOnlyList<string>? DataRoots { get; set; }
 
-    public string? TrialDirectory(string sweepName, string trialId)
+    public string? TrialDirectory(string sweepName, string trialId) =>
+        Contained(sweepName, trialId, SweepRoot(sweepName) is { } root ? StudyLayout.TrialDirectory(root, trialId) : null);
+
+    /// <summary>The trial's TensorBoard run: <c>&lt;sweep root&gt;/tensorboard/&lt;trial&gt;</c>, beside the trials (one logdir per sweep).</summary>
+    public string? TensorBoardRun(string sweepName, string trialId) =>
+        Contained(sweepName, trialId, SweepRoot(sweepName) is { } root ? StudyLayout.TensorBoardRun(root, trialId) : null);
+
+    /// <summary>Where a sweep's artifacts live: the root (embedded) or its own directory under it (cluster); null: none kept.</summary>
+    public string? SweepRoot(string sweepName) => Root is null ? null : PerSweep ? Path.Combine(Root, "sweeps", sweepName) : Root;
+
+    private string? Contained(string sweepName, string trialId, string? directory)
     {
-        if (Root is null) return null;
-        string directory = StudyLayout.TrialDirectory(PerSweep ? Path.Combine(Root, "sweeps", sweepName) : Root, trialId);
         // Names are validated (letters, digits, '.', '_', '-'), so this cannot happen; if it ever did, refuse rather than write outside.
-        if (!PathContainment.IsInside(directory, [Root]))
+        if (directory is not null && !PathContainment.IsInside(directory, [Root!]))
             throw new ArgumentException($"trial '{trialId}' of sweep '{sweepName}' would keep its files outside the artifact root {Root}.");
         return directory;
     }

@@ -29,7 +29,8 @@ public sealed class TorchTrialExecutor(IOptions<ArtifactOptions> artifacts, ILog
         string? directory = artifacts.Value.TrialDirectory(trial.SweepName, trial.TrialId);
         var result = TrialSetup.Train(trial, prepared,
             directory is null ? null : StudyLayout.Checkpoints(directory),
-            directory is null ? null : StudyLayout.FinalWeights(directory), progress, cancellation);
+            directory is null ? null : StudyLayout.FinalWeights(directory), progress, cancellation,
+            artifacts.Value.TensorBoardRun(trial.SweepName, trial.TrialId));
         foreach (string warning in result.Warnings.Skip(prepared.Fallback is null ? 0 : 1)) logger.LogWarning("Trial {Trial}: {Warning}", trial.TrialId, warning);
         return result;
     }

@@ -30,6 +30,8 @@ public sealed class TrainingCheckpoint
     [Key(10)] public int PartialEpochSteps { get; init; }
     /// <summary>Sum of the training losses of those steps (the epoch's mean train loss stays bit-identical).</summary>
     [Key(11)] public double PartialEpochLossSum { get; init; }
+    /// <summary>Correctly classified training examples of those steps (the epoch's running training accuracy).</summary>
+    [Key(12)] public long PartialEpochCorrect { get; init; }
 }
 
 [MessagePackObject]
@@ -40,6 +42,7 @@ public sealed class EpochRecord
     [Key(2)] public double TestLoss { get; init; }
     [Key(3)] public double TestAccuracy { get; init; }
     [Key(4)] public double Seconds { get; init; }
+    [Key(5)] public double? TrainAccuracy { get; init; }
 }
 
 /// <summary>The file: a format version, the MessagePack payload, and its SHA-256, checked on every load.</summary>

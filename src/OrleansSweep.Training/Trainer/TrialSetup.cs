@@ -35,10 +35,10 @@ public static class TrialSetup
 
     /// <summary>Trains <paramref name="trial"/>; a device fallback is the result's first warning.</summary>
     public static TrialResult Train(TrialSpec trial, PreparedDevice device, string? checkpointDirectory, string? finalWeightsPath,
-        IProgress<EpochMetrics> progress, CancellationToken cancellation)
+        IProgress<EpochMetrics> progress, CancellationToken cancellation, string? tensorBoardRun = null)
     {
         var context = new TrainingContext(device.Device,
-            checkpointDirectory is null ? null : new CheckpointStore(checkpointDirectory), finalWeightsPath);
+            checkpointDirectory is null ? null : new CheckpointStore(checkpointDirectory), finalWeightsPath, TensorBoardRun: tensorBoardRun);
         var result = TrialTrainer.Train(trial, DatasetCatalog.Load(trial.Dataset), context, progress, cancellation);
         return device.Fallback is null ? result : result with { Warnings = [device.Fallback, .. result.Warnings] };
     }

@@ -16,7 +16,9 @@ namespace OrleansSweep.Training.Trainer;
 /// <param name="Checkpoints">Where to checkpoint and resume from; null: neither.</param>
 /// <param name="FinalWeightsPath">Where to export the final weights as a PyTorch state dict (.pt); null: not exported.</param>
 /// <param name="AfterStep">Called after every SGD step with the number of steps taken so far (fine-grained progress).</param>
-public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null, Action<long>? AfterStep = null);
+/// <param name="TensorBoardRun">Where to write the trial's TensorBoard event files (<see cref="TrialTensorBoard"/>); null: none.</param>
+public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null, Action<long>? AfterStep = null,
+    string? TensorBoardRun = null);
 
 /// <summary>
 /// Trains one trial: SGD (or Adam) at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
@@ -55,6 +57,7 @@ public static class TrialTrainer
         long? resumedFromStep = null;
         int resumeSteps = 0;
         double resumeLossSum = 0;
+        long resumeCorrect = 0;
         string fingerprint = TrialFingerprint.Compute(trial);
 
         if (context.Checkpoints is { } store)
@@ -66,12 +69,13 @@ public static class TrialTrainer
                 Restore(checkpoint, model, optimizer, permutationRng, augmentationRng);
                 step = checkpoint.Step;
                 initialLoss = checkpoint.InitialLoss;
-                epochs.AddRange(checkpoint.Epochs.Select(e => new EpochMetrics(e.Epoch, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds)));
+                epochs.AddRange(checkpoint.Epochs.Select(e => new EpochMetrics(e.Epoch, e.TrainLoss, e.TestLoss, e.TestAccuracy, e.Seconds, e.TrainAccuracy)));
                 resumedFrom = checkpoint.EpochsDone;
                 resumedFromStep = checkpoint.Step;
-                (resumeSteps, resumeLossSum) = (checkpoint.PartialEpochSteps, checkpoint.PartialEpochLossSum);
+                (resumeSteps, resumeLossSum, resumeCorrect) = (checkpoint.PartialEpochSteps, checkpoint.PartialEpochLossSum, checkpoint.PartialEpochCorrect);
             }
         }
+        var board = context.TensorBoardRun is { } run ? new TrialTensorBoard(run, trial, step) : null;
 
         TrialResult Result(TrialStatus status) => new()
         {
@@ -85,8 +89,9 @@ public static class TrialTrainer
             byte[]? permutationRngBeforeEpoch = context.Checkpoints is null ? null : GeneratorState(permutationRng);
             using var permutation = randperm(data.Train.Count, generator: permutationRng).to(device);
             double lossSum = resumeLossSum;
+            long correct = resumeCorrect;
             int firstStep = resumeSteps;
-            (resumeSteps, resumeLossSum) = (0, 0);
+            (resumeSteps, resumeLossSum, resumeCorrect) = (0, 0, 0);
             for (int s = firstStep; s < stepsPerEpoch; s++, step++)
             {
                 if (cancellation.IsCancellationRequested)
@@ -95,31 +100,41 @@ public static class TrialTrainer
                     // the trial continues from this step rather than from the last epoch boundary.
                     if (context.Checkpoints is { } stopStore && s > firstStep)
                         stopStore.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng,
-                            new PartialEpoch(permutationRngBeforeEpoch!, s, lossSum)));
+                            new PartialEpoch(permutationRngBeforeEpoch!, s, lossSum, correct)));
                     cancellation.ThrowIfCancellationRequested();
                 }
-                optimizer.ParamGroups.First().LearningRate = peakLearningRate * LearningRateSchedule.Factor(trial.Training, step, totalSteps);
+                double learningRate = peakLearningRate * LearningRateSchedule.Factor(trial.Training, step, totalSteps);
+                optimizer.ParamGroups.First().LearningRate = learningRate;
                 double loss;
                 using (NewDisposeScope())
                 {
                     var index = permutation.narrow(0, (long)s * trial.BatchSize, trial.BatchSize);
                     var images = tensors.TrainImages.index_select(0, index);
                     if (trial.Dataset.Augment) images = Augmentation.PadCropFlip(images, augmentationRng);
-                    var lossTensor = nn.functional.cross_entropy(model.forward(images), tensors.TrainLabels.index_select(0, index));
+                    var labels = tensors.TrainLabels.index_select(0, index);
+                    var output = model.forward(images);
+                    var lossTensor = nn.functional.cross_entropy(output, labels);
                     optimizer.zero_grad();
                     lossTensor.backward();
                     optimizer.step();
                     loss = lossTensor.item<float>();
+                    correct += output.argmax(1).eq(labels).sum().item<long>();
                 }
                 initialLoss ??= loss;
                 if (!double.IsFinite(loss) || loss > trial.Training.DivergenceFactor * initialLoss.Value)
+                {
+                    board?.Step(step + 1, loss, learningRate, always: true);
                     return Result(TrialStatus.Diverged) with { DivergedAtEpoch = epoch, DivergenceLoss = loss };
+                }
+                board?.Step(step + 1, loss, learningRate);
                 lossSum += loss;
                 context.AfterStep?.Invoke(step + 1);
             }
             var (testLoss, testAccuracy) = Evaluate(model, tensors.TestImages, tensors.TestLabels, trial.Training.EvaluationBatchSize);
-            var metrics = new EpochMetrics(epoch, lossSum / stepsPerEpoch, testLoss, testAccuracy, epochClock.Elapsed.TotalSeconds);
+            var metrics = new EpochMetrics(epoch, lossSum / stepsPerEpoch, testLoss, testAccuracy, epochClock.Elapsed.TotalSeconds,
+                (double)correct / ((long)stepsPerEpoch * trial.BatchSize));
             epochs.Add(metrics);
+            board?.Epoch(metrics, optimizer.ParamGroups.First().LearningRate);
             // A test loss that is not finite (BN over one example: NaN statistics) is a divergence, however the training
             // loss looked: a NaN metric is never "converged".
             if (!double.IsFinite(testLoss) || !double.IsFinite(testAccuracy))
@@ -196,16 +211,17 @@ public static class TrialTrainer
             TrialId = trial.TrialId, TrialFingerprint = fingerprint, EpochsDone = epochs.Count, Step = step, InitialLoss = initialLoss,
             Model = modelBytes.ToArray(), Optimizer = optimizerBytes.ToArray(),
             PermutationRng = partial?.PermutationRngBeforeEpoch ?? GeneratorState(permutationRng), AugmentationRng = GeneratorState(augmentationRng),
-            PartialEpochSteps = partial?.Steps ?? 0, PartialEpochLossSum = partial?.LossSum ?? 0,
+            PartialEpochSteps = partial?.Steps ?? 0, PartialEpochLossSum = partial?.LossSum ?? 0, PartialEpochCorrect = partial?.Correct ?? 0,
             Epochs = epochs.Select(e => new EpochRecord
             {
                 Epoch = e.Epoch, TrainLoss = e.TrainLoss, TestLoss = e.TestLoss, TestAccuracy = e.TestAccuracy, Seconds = e.Seconds,
+                TrainAccuracy = e.TrainAccuracy,
             }).ToList(),
         };
     }
 
-    /// <summary>Where a stopped epoch was: the permutation generator before its draw, the steps taken, their loss sum.</summary>
-    private sealed record PartialEpoch(byte[] PermutationRngBeforeEpoch, int Steps, double LossSum);
+    /// <summary>Where a stopped epoch was: the permutation generator before its draw, the steps taken, their loss sum and correct count.</summary>
+    private sealed record PartialEpoch(byte[] PermutationRngBeforeEpoch, int Steps, double LossSum, long Correct);
 
     private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(OrleansSweep.Core.Specs.TrainingSpec training, nn.Module model, double learningRate) =>
         training.Optimizer == "adam"
