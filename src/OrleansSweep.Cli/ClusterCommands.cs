@@ -68,7 +68,7 @@ public static class ClusterCommands
             int failed = view.Summarize(final.Spec ?? spec, final);
             if (writer is not null)
             {
-                await writer.UpdateAsync(withReport: true, token);
+                await writer.UpdateAsync(withReport: true, token, withTensorBoard: true);
                 console.MarkupLineInterpolated($"Study: {writer.Directory} (`orleans-sweep report {writer.Directory}`, `orleans-sweep verify {writer.Directory}`).");
             }
             return final.State == SweepState.Cancelled ? ExitCodes.Cancelled : failed > 0 ? ExitCodes.TrialsFailed : ExitCodes.Ok;
@@ -86,7 +86,7 @@ public static class ClusterCommands
             string name = p.GetValue(sweep)!;
             var pulled = await StudyWriter.PullAsync(cluster.Client, name, p.GetValue(studyOption) ?? StudyDirectory.DefaultFor(name), token);
             if (pulled.Changed)
-                console.MarkupLineInterpolated($"Pulled {pulled.Added} new result(s) of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished) into {pulled.Directory}.");
+                console.MarkupLineInterpolated($"Pulled {pulled.Added} new result(s) of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished) into {pulled.Directory}{(pulled.TensorBoardBytes > 0 ? $", and {pulled.TensorBoardBytes} bytes of TensorBoard event files" : "")}.");
             else
                 console.MarkupLineInterpolated($"Nothing new: {pulled.Directory} holds every result of sweep {name} ({pulled.State}, {pulled.Finished}/{pulled.Total} trials finished).");
             return ExitCodes.Ok;

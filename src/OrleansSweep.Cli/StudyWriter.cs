@@ -33,7 +33,10 @@ public sealed class StudyWriter
     /// <summary>What <see cref="StudyLayout.PulledFileName"/> holds: the sweep, and how far the tables are written.</summary>
     public sealed record Pulled(string Sweep, string SpecFingerprint, long Sequence, string State);
 
-    public sealed record Outcome(string Directory, int Added, bool Changed, int Finished, int Total, string State);
+    public sealed record Outcome(string Directory, int Added, bool Changed, int Finished, int Total, string State, long TensorBoardBytes = 0);
+
+    /// <summary>At most this many bytes of event files per call when bringing TensorBoard files.</summary>
+    public const int TensorBoardChunkBytes = 4 << 20;
 
     /// <summary>Tables wait this many times their last rewrite's duration before the next (at most ~1/10 of the time).</summary>
     public const int TableRewriteSpacing = 10;
@@ -103,10 +106,32 @@ public sealed class StudyWriter
     /// Fetches what is new, writes it, and brings the tables up to date (with the report when
     /// <paramref name="withReport"/>): the last update of a pull or a watch.
     /// </summary>
-    public async Task<Outcome> UpdateAsync(bool withReport, CancellationToken cancellation)
+    /// <param name="withTensorBoard">Also bring the trials' TensorBoard event files from the cluster's artifact root (pull,
+    /// watch: a client that may not reach that directory); embedded, the trials write them into the study themselves.</param>
+    public async Task<Outcome> UpdateAsync(bool withReport, CancellationToken cancellation, bool withTensorBoard = false)
     {
         var added = await _client.CatchUpAsync(Mirror, cancellation);
-        return Record(added, final: true, withReport);
+        var outcome = Record(added, final: true, withReport);
+        if (!withTensorBoard) return outcome;
+        long bytes = await BringTensorBoardAsync(cancellation);
+        return outcome with { TensorBoardBytes = bytes, Changed = outcome.Changed || bytes > 0 };
+    }
+
+    /// <summary>Appends what the sweep's event files gained since the study's copy (all of them the first time); returns the bytes.</summary>
+    private async Task<long> BringTensorBoardAsync(CancellationToken cancellation)
+    {
+        var board = new StudyTensorBoard(Directory);
+        long total = 0;
+        while (true)
+        {
+            var chunks = await _client.ReadTensorBoardAsync(_sweep, board.Lengths(), TensorBoardChunkBytes, cancellation);
+            if (chunks.Count == 0) return total;
+            foreach (var chunk in chunks)
+            {
+                board.Write(chunk.Path, chunk.Offset, chunk.Bytes);
+                total += chunk.Bytes.Length;
+            }
+        }
     }
 
     /// <summary>
@@ -153,7 +178,7 @@ public sealed class StudyWriter
         if (look.Spec is null) throw new UsageException($"no sweep named '{sweep}' on this cluster (`orleans-sweep list` shows them).");
         string study = StudyDirectory.Prepare(directory, look.Spec, out _);
         using var hold = StudyDirectory.Lock(study);
-        return await (await OpenAsync(client, sweep, study, cancellation)).UpdateAsync(withReport: true, cancellation);
+        return await (await OpenAsync(client, sweep, study, cancellation)).UpdateAsync(withReport: true, cancellation, withTensorBoard: true);
     }
 
     private static Pulled? ReadPulled(string path)

@@ -81,6 +81,17 @@ public sealed class SweepClient
         }
     }
 
+    /// <summary>
+    /// The sweep's TensorBoard event files beyond what the reader has (see <see cref="ISweepArtifactsGrain.ReadTensorBoard"/>),
+    /// read by a silo from the artifact root; a read, retried like the others.
+    /// </summary>
+    public async Task<IReadOnlyList<ArtifactChunk>> ReadTensorBoardAsync(string sweepName, IReadOnlyDictionary<string, long> have, int maxBytes,
+        CancellationToken cancellation = default)
+    {
+        var artifacts = _grains.GetGrain<ISweepArtifactsGrain>(sweepName);
+        return await Call(() => artifacts.ReadTensorBoard(have, maxBytes), cancellation);
+    }
+
     /// <summary>Every sweep started on the cluster, by name.</summary>
     public async Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellation = default)
     {

@@ -78,6 +78,15 @@ public sealed class ClusterCliTests : IAsyncLifetime
         var files = Directory.GetFiles(pulled, "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(".lock", StringComparison.Ordinal))
             .ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(File.ReadAllBytes(f))));
         Assert.Contains(Path.Combine(pulled, "report", "report.html"), files.Keys);
+        // The trials' TensorBoard runs, written by the device silo under the artifact root, come with the pull byte for byte.
+        string silosBoard = _work.Combine("artifacts", "sweeps", "cluster-cli", "tensorboard");
+        var written = Directory.GetFiles(silosBoard, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(silosBoard, f), f => Convert.ToHexString(File.ReadAllBytes(f)));
+        Assert.Equal(4, written.Keys.Select(k => Path.GetDirectoryName(k)).Distinct().Count());
+        string pulledBoard = Path.Combine(pulled, "tensorboard");
+        Assert.Equal(written, Directory.GetFiles(pulledBoard, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(pulledBoard, f), f => Convert.ToHexString(File.ReadAllBytes(f))));
+        Assert.Contains($"bytes of TensorBoard event files", Normalized(_output.ToString()));
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.Ok, await Cli(["pull", "cluster-cli", "--study", pulled, .. Cluster]));
         Assert.Contains("Nothing new", _output.ToString());
