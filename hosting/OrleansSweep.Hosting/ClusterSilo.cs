@@ -153,6 +153,9 @@ public static class ClusterSilo
         var options = ClusterSiloOptions.From(builder.Configuration);
         options.Validate();
         DeviceOptions.From(builder.Configuration).Validated();
+        var metrics = MetricsOptions.From(builder.Configuration);
+        if (metrics.Problem(ClusterSiloOptions.ConfigurationKey) is { } metricsProblem) throw new ClusterSettingException(metricsProblem);
+        metrics.AddTo(builder.Services); // Prometheus on loopback:9464 unless configured; OTLP when asked
         var address = IPAddress.Parse(options.Address);
         var tls = options.TlsCertificate is { } certificatePath ? ClusterTls.Load(certificatePath) : null;
         builder.UseOrleans(silo =>

@@ -35,6 +35,7 @@ public static class SiloPreflight
         }
         if (options.DashboardPort != 0)
             EnsurePortFree(options.DashboardAddress, options.DashboardPort, settingName(nameof(ClusterSiloOptions.DashboardPort)));
+        CheckMetrics(MetricsOptions.From(configuration), settingName);
         await RedisProbe.EnsureReachableAsync(options.Redis, settingName(nameof(ClusterSiloOptions.Redis)));
     }
 
@@ -53,6 +54,13 @@ public static class SiloPreflight
             if (TorchDevices.Unavailability(device) is { } why)
                 throw new ClusterSettingException($"{settingName(nameof(DeviceOptions.Devices))}: {why}, so this silo would train on its CPU; " +
                                                   $"configure cpu, or set {settingName(nameof(DeviceOptions.AllowCpuFallback))}=true to accept that.");
+    }
+
+    /// <summary>The metrics settings, and their scrape port free.</summary>
+    public static void CheckMetrics(MetricsOptions metrics, Func<string, string> settingName)
+    {
+        if (metrics.Problem(settingName) is { } problem) throw new ClusterSettingException(problem);
+        if (metrics.MetricsPort != 0) EnsurePortFree(metrics.MetricsAddress, metrics.MetricsPort, settingName(nameof(MetricsOptions.MetricsPort)));
     }
 
     public static void EnsurePortFree(string address, int port, string setting)

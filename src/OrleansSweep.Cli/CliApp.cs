@@ -1,3 +1,4 @@
+using OrleansSweep.Hosting;
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using OrleansSweep.Core.Specs;
@@ -30,22 +31,26 @@ public static class CliApp
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
         var batchPerSlotOption = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) of its device's slots" };
         var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
+        var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while the sweep runs (default: none)" };
 
         var run = new Command("run", "Run a sweep in this process (embedded silo + client) and write its study directory.\n\n" +
                                      "Example: orleans-sweep run configs/quickstart.json")
         {
-            specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
+            specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption, metricsPortOption,
         };
         // The embedded silo's device flags are its configuration keys, bound and checked by the options code (DeviceOptions).
         var deviceFlags = new SettingFlags(DeviceOptions.Section,
         [
             (deviceOption, nameof(DeviceOptions.Devices)), (slotsOption, nameof(DeviceOptions.SlotsPerDevice)),
             (threadsOption, nameof(DeviceOptions.ThreadsPerTrial)), (batchPerSlotOption, nameof(DeviceOptions.BatchPerSlot)),
+            (metricsPortOption, nameof(MetricsOptions.MetricsPort)),
         ]);
         IConfiguration DeviceSettings(ParseResult parse)
         {
-            var settings = deviceFlags.Configuration(parse);
+            // A laptop run serves no metrics unless asked: two runs at once must not fight over a port.
+            var settings = deviceFlags.Configuration(parse, [new($"{DeviceOptions.Section}:{nameof(MetricsOptions.MetricsPort)}", "0")]);
             DeviceOptions.From(settings).Validated(deviceFlags.FlagOf); // before anything is created
+            SiloPreflight.CheckMetrics(MetricsOptions.From(settings), deviceFlags.FlagOf);
             return settings;
         }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;

@@ -169,6 +169,9 @@ public static class ClusterCommands
         var artifacts = new Option<string?>("--artifacts") { Description = $"Checkpoint directory every silo reaches (default {defaults.ArtifactRoot})" };
         var dashboardPort = new Option<int?>("--dashboard-port") { Description = $"Port of the Orleans Dashboard on this silo; 0: none (default {defaults.DashboardPort})" };
         var dashboardAddress = new Option<string?>("--dashboard-address") { Description = $"Address the dashboard listens on (default {defaults.DashboardAddress}: loopback)" };
+        var metricsPort = new Option<int?>("--metrics-port") { Description = $"Port of this silo's Prometheus scrape endpoint (/metrics); 0: none (default {MetricsOptions.DefaultClusterPort})" };
+        var metricsAddress = new Option<string?>("--metrics-address") { Description = "Address the metrics endpoint listens on (default 127.0.0.1: loopback)" };
+        var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Also push metrics to this OpenTelemetry collector (OTLP), e.g. http://collector:4317" };
         var dataRoot = new Option<string[]>("--data-root")
         {
             Description = $"Directory submitted specs may read datasets from (repeatable; replaces the default {string.Join(", ", defaults.DataRoots)}); others are refused",
@@ -186,6 +189,8 @@ public static class ClusterCommands
             (siloPort, nameof(ClusterSiloOptions.SiloPort)), (gatewayPort, nameof(ClusterSiloOptions.GatewayPort)),
             (address, nameof(ClusterSiloOptions.Address)), (artifacts, nameof(ClusterSiloOptions.ArtifactRoot)),
             (dashboardPort, nameof(ClusterSiloOptions.DashboardPort)), (dashboardAddress, nameof(ClusterSiloOptions.DashboardAddress)),
+            (metricsPort, nameof(MetricsOptions.MetricsPort)), (metricsAddress, nameof(MetricsOptions.MetricsAddress)),
+            (otlpEndpoint, nameof(MetricsOptions.OtlpEndpoint)),
             (dataRoot, nameof(ClusterSiloOptions.DataRoots)), (leaseSeconds, nameof(ClusterSiloOptions.LeaseSeconds)),
             (redis, nameof(ClusterSiloOptions.Redis)), (clusterId, nameof(ClusterSiloOptions.ClusterId)),
             (serviceId, nameof(ClusterSiloOptions.ServiceId)), (tlsCertificate, nameof(ClusterSiloOptions.TlsCertificate)),
@@ -203,6 +208,7 @@ public static class ClusterCommands
             await host.StartAsync(token);
             string dashboard = options.DashboardPort == 0 ? "" : $" Dashboard: http://{options.DashboardAddress}:{options.DashboardPort}/.";
             string tls = options.TlsCertificate is null ? "" : " Connections: mutual TLS.";
+            if (MetricsOptions.From(configuration).ScrapeUrl is { } scrape) dashboard += $" Metrics: {scrape}.";
             console.MarkupLineInterpolated($"Silo {options.Address}:{options.SiloPort} (gateway {options.GatewayPort}) joined cluster '{options.ClusterId}' via Redis {options.Redis}; devices: {(devices.Count == 0 ? "none (coordinator)" : string.Join(", ", devices))}.{dashboard}{tls} Ctrl-C stops it.");
             try { await Task.Delay(Timeout.Infinite, token); } catch (OperationCanceledException) { }
             await host.StopAsync(CancellationToken.None); // graceful: running trials stop at a step and are handed back

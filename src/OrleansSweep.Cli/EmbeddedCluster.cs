@@ -34,6 +34,7 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         builder.Logging.AddFilter("OrleansSweep", LogLevel.Information);
 
         builder.UseOrleans(silo => silo.UseOrleansSweepEmbedded(studyDirectory));
+        MetricsOptions.From(settings).AddTo(builder.Services); // `run --metrics-port`
         builder.Services.AddOrleansSweepClientCalls(); // the co-hosted client: the silo's grain factory, the client's retries
         var host = builder.Build();
         await host.StartAsync(cancellation);

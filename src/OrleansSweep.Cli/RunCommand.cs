@@ -35,6 +35,7 @@ public sealed class RunCommand(IAnsiConsole console)
             console.MarkupLineInterpolated($"Extending sweep {spec.Name}: {GridExtension.AddedCells(previous, spec)} new cells (the finished ones are kept).");
         var devices = DeviceOptions.From(settings.DeviceSettings);
         console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices)} x {devices.SlotsPerDevice} slot(s), {devices.EffectiveThreadsPerTrial} thread(s) per trial");
+        if (MetricsOptions.From(settings.DeviceSettings).ScrapeUrl is { } scrape) console.MarkupLineInterpolated($"Metrics: {scrape}");
         // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.
         var native = TorchNativeLoader.EnsureLoaded();
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");

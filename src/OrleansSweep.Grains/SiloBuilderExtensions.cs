@@ -46,6 +46,8 @@ public static class SiloBuilderExtensions
         silo.Services.TryAddSingleton<ITrialResultLog, MemoryTrialResultLog>();
         silo.Services.AddSingleton<DeviceSlotPool>();
         silo.Services.AddSingleton<ClusterCapacity>();
+        silo.Services.AddMetrics(); // IMeterFactory, if the host has none yet
+        silo.Services.AddSingleton<Telemetry.SweepMetrics>();
         silo.Services.AddResiliencePipeline(TrialResilience.ReportResult, builder => builder.AddResultReporting());
         silo.Services.AddQuietResilienceTelemetry();
         silo.Services.AddSingleton<ITrialExecutor, TorchTrialExecutor>();

@@ -18,6 +18,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
     private readonly StringWriter _output = new();
     private readonly int _coordinatorPort = LoopbackPorts.Free();
     private readonly int _dashboardPort = LoopbackPorts.Free();
+    private readonly int[] _metricsPorts = [LoopbackPorts.Free(), LoopbackPorts.Free()];
 
     public ClusterCliTests() => _silos = new SiloProcesses(_clusterId, _work.Combine("artifacts"), _work.Path);
 
@@ -26,8 +27,9 @@ public sealed class ClusterCliTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _silos.Start(_coordinatorPort, "--coordinator-only");
-        _silos.Start(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1", "--dashboard-port", _dashboardPort.ToString());
+        _silos.Start(_coordinatorPort, "--coordinator-only", "--metrics-port", _metricsPorts[0].ToString());
+        _silos.Start(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1", "--dashboard-port", _dashboardPort.ToString(),
+            "--metrics-port", _metricsPorts[1].ToString());
         foreach (var silo in _silos.All) await _silos.JoinedAsync(silo);
     }
 
@@ -35,6 +37,31 @@ public sealed class ClusterCliTests : IAsyncLifetime
     {
         await _silos.DisposeAsync();
         _work.Dispose();
+    }
+
+    private sealed record Sample(string Name, string Labels, double Value);
+
+    /// <summary>Both silos' /metrics in Prometheus' text format, one sample per line ("name{labels} value").</summary>
+    private async Task<List<Sample>> ScrapeAsync(HttpClient http)
+    {
+        var samples = new List<Sample>();
+        foreach (int port in _metricsPorts)
+        {
+            using var response = await http.GetAsync($"http://127.0.0.1:{port}/metrics");
+            response.EnsureSuccessStatusCode();
+            Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType);
+            foreach (string line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+            {
+                if (line.Length == 0 || line.StartsWith('#')) continue;
+                int brace = line.IndexOf('{');
+                // "name{labels} value [timestamp]": the value is the field after the labels.
+                string[] fields = (brace >= 0 ? line[(line.IndexOf('}') + 1)..] : line[line.IndexOf(' ')..]).Trim().Split(' ');
+                string name = brace >= 0 ? line[..brace] : line[..line.IndexOf(' ')];
+                string labels = brace >= 0 ? line[brace..(line.IndexOf('}') + 1)] : "";
+                samples.Add(new Sample(name, labels, double.Parse(fields[0], System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+        return samples;
     }
 
     private async Task<int> Cli(params string[] args)
@@ -51,11 +78,25 @@ public sealed class ClusterCliTests : IAsyncLifetime
         string spec = _work.Combine("spec.json");
         File.WriteAllText(spec, SyntheticFashion.SpecJson("cluster-cli", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^4"], epochs: 1));
 
+        using var http = new HttpClient();
+        var before = await ScrapeAsync(http);
+        Assert.DoesNotContain(before, m => m.Name == "orleans_sweep_results_total");
+        Assert.Equal(2.0, before.Single(m => m.Name == "orleans_sweep_device_slots" && m.Labels.Contains("state=\"free\"")).Value);
+
         Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
         Assert.Contains("Submitted sweep cluster-cli: 4 trials", _output.ToString());
         string watched = _work.Combine("watched");
         Assert.Equal(ExitCodes.Ok, await Cli(["watch", "cluster-cli", "--study", watched, .. Cluster]));
         Assert.Contains("2 converged, 2 diverged, 0 failed", _output.ToString());
+        // The silos' Prometheus endpoints moved with the sweep: each result counted once, where its sweep grain lives; the
+        // epochs timed where they trained; the sweep's trials all finished.
+        var after = await ScrapeAsync(http);
+        double Sum(string name, string label) => after.Where(m => m.Name == name && m.Labels.Contains(label) && m.Labels.Contains("sweep=\"cluster-cli\"")).Sum(m => m.Value);
+        Assert.Equal(2.0, Sum("orleans_sweep_results_total", "status=\"completed\""));
+        Assert.Equal(2.0, Sum("orleans_sweep_results_total", "status=\"diverged\""));
+        Assert.Equal(4.0, Sum("orleans_sweep_trials", "state=\"finished\""));
+        Assert.True(after.Where(m => m.Name == "orleans_sweep_epoch_duration_seconds_count").Sum(m => m.Value) >= 2);
+        Assert.Contains(after, m => m.Name.StartsWith("orleans_", StringComparison.Ordinal) && !m.Name.StartsWith("orleans_sweep", StringComparison.Ordinal)); // Orleans' own meters beside ours
 
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.Ok, await Cli(["status", "cluster-cli", "--json", .. Cluster]));

@@ -25,7 +25,7 @@ public sealed class SiloHostTests : IDisposable
         var defaults = new Dictionary<string, string>
         {
             ["SiloPort"] = LoopbackPorts.Free().ToString(), ["GatewayPort"] = LoopbackPorts.Free().ToString(),
-            ["DashboardPort"] = "0", ["Redis"] = "127.0.0.1:1,connectTimeout=500", ["ArtifactRoot"] = _directory,
+            ["DashboardPort"] = "0", ["MetricsPort"] = "0", ["Redis"] = "127.0.0.1:1,connectTimeout=500", ["ArtifactRoot"] = _directory,
         };
         foreach (string setting in settings) defaults[setting.Split('=')[0]] = setting[(setting.IndexOf('=') + 1)..];
         foreach (var (key, value) in defaults) start.ArgumentList.Add($"--OrleansSweep:{key}={value}");
@@ -52,6 +52,8 @@ public sealed class SiloHostTests : IDisposable
     [InlineData("Address=not-an-ip", "OrleansSweep:Address: 'not-an-ip' is not an IP address.")]
     [InlineData("LeaseSeconds=1", "OrleansSweep:LeaseSeconds: 1 (expected at least 3 seconds).")]
     [InlineData("DashboardPort=70000", "OrleansSweep:DashboardPort: 70000 is not a port")]
+    [InlineData("MetricsPort=-1", "OrleansSweep:MetricsPort: -1 is not a port")]
+    [InlineData("OtlpEndpoint=collector:4317", "OrleansSweep:OtlpEndpoint: 'collector:4317' is not an http(s) URL")]
     [InlineData("TlsCertificate=/etc/hostname", "/etc/hostname: not a readable PKCS#12 certificate")]
     [InlineData("Devices:0=tpu", "OrleansSweep:Devices: 'tpu' is not a device (expected cpu, cuda, cuda:N or auto).")]
     // The CPU build never has CUDA: a GPU silo set up from the shipped files must not quietly train on its CPU.

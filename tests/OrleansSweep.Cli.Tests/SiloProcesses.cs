@@ -24,7 +24,7 @@ public sealed class SiloProcesses(string clusterId, string artifacts, string dat
 
     public IReadOnlyList<Process> All => _processes;
 
-    /// <summary>Starts a silo (no dashboard unless <paramref name="args"/> asks for one); <see cref="JoinedAsync"/> waits for it.</summary>
+    /// <summary>Starts a silo (no dashboard or metrics endpoint unless <paramref name="args"/> asks for one); <see cref="JoinedAsync"/> waits for it.</summary>
     public Process Start(int siloPort, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -32,7 +32,8 @@ public sealed class SiloProcesses(string clusterId, string artifacts, string dat
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "orleans-sweep.dll"));
         foreach (string a in (string[])["silo", .. Cluster, "--silo-port", siloPort.ToString(),
                      "--gateway-port", LoopbackPorts.Free().ToString(), "--artifacts", artifacts, "--data-root", dataRoot,
-                     .. args.Contains("--dashboard-port") ? args : [.. args, "--dashboard-port", "0"]])
+                     .. args.Contains("--dashboard-port") ? args : [.. args, "--dashboard-port", "0"],
+                     .. args.Contains("--metrics-port") ? [] : (string[])["--metrics-port", "0"]])
             start.ArgumentList.Add(a);
         var process = new Process { StartInfo = start };
         var output = new StringBuilder();

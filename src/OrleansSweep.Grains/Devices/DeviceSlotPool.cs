@@ -36,6 +36,12 @@ public sealed class DeviceSlotPool
 
     public int FreeSlots { get { lock (_gate) return _free.Sum(); } }
 
+    /// <summary>Each device's free and total slots, at this moment.</summary>
+    public IReadOnlyList<(string Device, int Free, int Total)> FreeByDevice()
+    {
+        lock (_gate) return [.. _options.Devices.Select((device, i) => (device, _free[i], _options.SlotsPerDevice))];
+    }
+
     public Task<DeviceSlot> AcquireAsync(CancellationToken cancellation) => AcquireAsync(batchSize: 1, cancellation);
 
     public async Task<DeviceSlot> AcquireAsync(int batchSize, CancellationToken cancellation)

@@ -24,6 +24,7 @@ public sealed class SweepGrain(
     IOptions<SweepOptions> options,
     IOptions<Trials.ArtifactOptions> artifacts,
     ClusterCapacity capacity,
+    Telemetry.SweepMetrics metrics,
     TimeProvider clock,
     ILogger<SweepGrain> logger) : Grain, ISweepGrain, IRemindable
 {
@@ -46,10 +47,20 @@ public sealed class SweepGrain(
 
     private string Name => this.GetPrimaryKeyString();
 
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.Forget(Name); // the silo that activates it next reports it
+        return Task.CompletedTask;
+    }
+
     private async Task ResumeAfterActivationAsync(bool rereadState)
     {
         _ledger = await _records!.OpenAsync(Settings.Ledger, rereadState);
-        _ledger.RetryScheduled += notice => logger.LogRetry(notice);
+        _ledger.RetryScheduled += notice =>
+        {
+            logger.LogRetry(notice);
+            metrics.Retry(Name, notice);
+        };
         // After a restart, trials marked running may have lost their silo. Starting them again is safe: a trial grain
         // that is still training ignores it, one that finished re-reports its result, a new one resumes from the
         // trial's checkpoint.
@@ -115,7 +126,10 @@ public sealed class SweepGrain(
 
     public async Task ReportResult(TrialResult result)
     {
-        if (_ledger.Report(result, Now) == ReportOutcome.Duplicate)
+        int recorded = _ledger.Recorded;
+        var outcome = _ledger.Report(result, Now);
+        if (_ledger.Recorded > recorded) metrics.Result(Name, result.Status);
+        if (outcome == ReportOutcome.Duplicate)
         {
             // Exactly once: a repeated report changes nothing. It may repeat because our write of the first one failed
             // (the store was unreachable): acknowledge it only once that result is durable.
@@ -157,6 +171,7 @@ public sealed class SweepGrain(
             return;
         }
         int expired = _ledger.ExpireLeases(Now).Count;
+        metrics.LeasesExpired(Name, expired);
         int started = await DispatchAsync();
         if (expired > 0 || started > 0) await PersistAsync();
     }
@@ -184,6 +199,8 @@ public sealed class SweepGrain(
         try
         {
             await _records!.PersistAsync();
+            int running = _ledger.Running.Count, finished = _ledger.Recorded;
+            metrics.Trials(Name, Math.Max(0, _ledger.TotalTrials - running - finished), running, finished);
         }
         catch (InconsistentStateException)
         {

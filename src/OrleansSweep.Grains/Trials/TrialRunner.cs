@@ -16,7 +16,7 @@ namespace OrleansSweep.Grains.Trials;
 /// cancellation are results, bad data fails fast.
 /// </summary>
 public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, TrainingThreads threads, ILocalSiloDetails silo,
-    IHostApplicationLifetime lifetime, ILogger<TrialRunner> logger)
+    IHostApplicationLifetime lifetime, Telemetry.SweepMetrics metrics, ILogger<TrialRunner> logger)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Task<TrialResult>, byte> _training = new();
 
@@ -52,7 +52,11 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, T
             cancellation.ThrowIfCancellationRequested();
             using var slot = slots.AcquireAsync(trial.BatchSize, cancellation).GetAwaiter().GetResult();
             cancellation.ThrowIfCancellationRequested(); // the silo began stopping while this trial waited for a slot
-            return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(onEpoch), cancellation);
+            return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(epoch =>
+            {
+                metrics.Epoch(slot.Device, epoch.Seconds);
+                onEpoch(epoch);
+            }), cancellation);
         }
         catch (OperationCanceledException)
         {

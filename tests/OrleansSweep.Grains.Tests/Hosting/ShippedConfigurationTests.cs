@@ -18,9 +18,10 @@ public sealed class ShippedConfigurationTests
     private static string Shipped(string relative) => Path.Combine(RepositoryRoot.Path, relative);
 
     /// <summary>A silo's settings as its host binds them: the cluster's and the devices' (one section, two option types).</summary>
-    private sealed record SiloSettings(ClusterSiloOptions Cluster, DeviceOptions Devices)
+    private sealed record SiloSettings(ClusterSiloOptions Cluster, DeviceOptions Devices, MetricsOptions Metrics)
     {
-        public static SiloSettings From(IConfiguration configuration) => new(ClusterSiloOptions.From(configuration), DeviceOptions.From(configuration));
+        public static SiloSettings From(IConfiguration configuration) =>
+            new(ClusterSiloOptions.From(configuration), DeviceOptions.From(configuration), MetricsOptions.From(configuration));
         public IReadOnlyList<string> TrainingDevices => Devices.TrainingDevices;
     }
 
@@ -34,7 +35,8 @@ public sealed class ShippedConfigurationTests
     [Fact]
     public void The_silo_hosts_appsettings_yields_one_cpu_slot_on_loopback()
     {
-        var (options, devices) = SiloSettings.From(new ConfigurationBuilder().AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json")).Build());
+        var (options, devices, metrics) = SiloSettings.From(new ConfigurationBuilder().AddJsonFile(Shipped("hosting/OrleansSweep.SiloHost/appsettings.json")).Build());
+        Assert.Equal("http://127.0.0.1:9464/metrics", metrics.ScrapeUrl);
         Assert.Equal(["cpu"], devices.TrainingDevices);
         Assert.Equal(1, devices.SlotsPerDevice);
         Assert.Equal(["/usr/share/datasets"], options.DataRoots);
@@ -50,8 +52,9 @@ public sealed class ShippedConfigurationTests
             .Select(line => line.Trim())
             .Where(line => line.Length > 0 && !line.StartsWith('#'))
             .Select(line => (line[..line.IndexOf('=')], line[(line.IndexOf('=') + 1)..]));
-        var (options, devices) = BindEnvironment(variables);
+        var (options, devices, metrics) = BindEnvironment(variables);
         Assert.Equal(["cuda:0", "cuda:1"], devices.TrainingDevices);
+        Assert.Equal("http://127.0.0.1:9464/metrics", metrics.ScrapeUrl);
         Assert.Equal(2, devices.SlotsPerDevice);
         Assert.Equal(["/usr/share/datasets"], options.DataRoots);
         Assert.Equal((11111, 30000, 8080), (options.SiloPort, options.GatewayPort, options.DashboardPort));
@@ -68,8 +71,11 @@ public sealed class ShippedConfigurationTests
         var variables = Regex.Matches(manifest, """name:\s*(OrleansSweep__[A-Za-z0-9_]+)\s*,\s*value:\s*"([^"]*)"\s*\}""")
             .Select(m => (m.Groups[1].Value, m.Groups[2].Value)).ToList();
         Assert.NotEmpty(variables);
-        var (options, devices) = BindEnvironment(variables);
+        var (options, devices, metrics) = BindEnvironment(variables);
         Assert.Equal(["cuda:0"], devices.TrainingDevices);
+        // Prometheus scrapes the pod's IP where the annotations say.
+        Assert.Equal("http://0.0.0.0:9464/metrics", metrics.ScrapeUrl);
+        Assert.Contains("prometheus.io/port: \"9464\"", manifest);
         Assert.Equal(2, devices.SlotsPerDevice);
         Assert.True(options.Kubernetes);
         Assert.Equal("/artifacts", options.ArtifactRoot);
