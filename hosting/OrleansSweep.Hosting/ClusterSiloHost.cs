@@ -12,7 +12,8 @@ namespace OrleansSweep.Hosting;
 /// <summary>
 /// The process around one cluster silo (the silo host and `orleans-sweep silo`): the silo, and unless
 /// <see cref="ClusterSiloOptions.DashboardPort"/> is 0, the Orleans Dashboard's web server on
-/// <see cref="ClusterSiloOptions.DashboardAddress"/> (loopback by default). Stopping the host stops the silo gracefully:
+/// <see cref="ClusterSiloOptions.DashboardAddress"/> (loopback by default), which also serves the live sweep pages
+/// (<see cref="SweepPages"/>, <c>/sweeps/&lt;name&gt;</c>). Stopping the host stops the silo gracefully:
 /// running trials checkpoint the step they are at and are handed back to the sweep.
 /// </summary>
 public static class ClusterSiloHost
@@ -37,8 +38,10 @@ public static class ClusterSiloHost
         web.AddOrleansSweepClusterSilo(); // validates the options, the dashboard's included
         web.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Parse(options.DashboardAddress), options.DashboardPort));
         web.Services.AddRouting();
+        web.Services.AddOrleansSweepPages();
         var app = web.Build();
         app.UseRouting();
+        app.MapOrleansSweepPages(); // the live sweep pages, /sweeps/<name>, beside the dashboard
         app.MapOrleansDashboard();
         return app;
     }

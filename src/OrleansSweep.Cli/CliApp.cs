@@ -31,12 +31,13 @@ public static class CliApp
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads per trial (default: cores / slots)" };
         var batchPerSlotOption = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) of its device's slots" };
         var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };
+        var pagePortOption = new Option<int?>("--page-port") { Description = "Serve the live sweep page on 127.0.0.1:PORT (default: a free port, printed; 0: none)" };
         var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics on 127.0.0.1:PORT/metrics while the sweep runs (default: none)" };
 
         var run = new Command("run", "Run a sweep in this process (embedded silo + client) and write its study directory.\n\n" +
                                      "Example: orleans-sweep run configs/quickstart.json")
         {
-            specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption, metricsPortOption,
+            specArgument, studyOption, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption, metricsPortOption, pagePortOption,
         };
         // The embedded silo's device flags are its configuration keys, bound and checked by the options code (DeviceOptions).
         var deviceFlags = new SettingFlags(DeviceOptions.Section,
@@ -53,11 +54,15 @@ public static class CliApp
             SiloPreflight.CheckMetrics(MetricsOptions.From(settings), deviceFlags.FlagOf);
             return settings;
         }
+        int? PagePort(ParseResult parse) => parse.GetValue(pagePortOption) is int port && port is < 0 or > 65535
+            ? throw new UsageException($"--page-port: {port} is not a port (expected 1..65535, or 0 for none).")
+            : parse.GetValue(pagePortOption);
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
 
         run.SetAction((parse, token) => Guard(errors, async () =>
         {
-            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), DeviceSettings(parse), Interactive(parse));
+            var settings = new RunCommand.Settings(parse.GetValue(specArgument)!, parse.GetValue(studyOption), DeviceSettings(parse), Interactive(parse),
+                PagePort(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 
@@ -86,7 +91,7 @@ public static class CliApp
         var resume = new Command("resume", "Continue an interrupted sweep from its study directory: finished trials are kept, the others " +
                                            "continue from their checkpoints.\n\nExample: orleans-sweep resume studies/quickstart")
         {
-            studyArgument, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption,
+            studyArgument, deviceOption, slotsOption, threadsOption, batchPerSlotOption, plainOption, metricsPortOption, pagePortOption,
         };
         resume.SetAction((parse, token) => Guard(errors, async () =>
         {
@@ -94,7 +99,7 @@ public static class CliApp
             string spec = Path.Combine(study, StudyLayout.SpecFileName);
             if (!File.Exists(spec))
                 throw new StudyDirectoryException($"{Path.GetFullPath(study)}: not a study directory ({StudyLayout.SpecFileName} is missing; `orleans-sweep run <spec>` creates one).");
-            var settings = new RunCommand.Settings(spec, study, DeviceSettings(parse), Interactive(parse));
+            var settings = new RunCommand.Settings(spec, study, DeviceSettings(parse), Interactive(parse), PagePort(parse));
             return await new RunCommand(console).ExecuteAsync(settings, token);
         }));
 

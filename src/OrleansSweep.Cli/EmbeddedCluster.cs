@@ -20,9 +20,16 @@ public sealed class EmbeddedCluster : IAsyncDisposable
     public SweepClient Client => _host.Services.GetRequiredService<SweepClient>();
 
     /// <param name="settings">The silo's device settings as configuration keys (OrleansSweep:Devices:0, ...; `run`'s flags).</param>
-    public static async Task<EmbeddedCluster> StartAsync(IConfiguration settings, string studyDirectory, CancellationToken cancellation)
+    /// <param name="pagePort">Loopback port of the live sweep page (<see cref="SweepPages"/>); 0: none.</param>
+    public static async Task<EmbeddedCluster> StartAsync(IConfiguration settings, string studyDirectory, CancellationToken cancellation, int pagePort = 0)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var host = EmbeddedHost.Build(pagePort, builder => Configure(builder, settings, studyDirectory));
+        await host.StartAsync(cancellation);
+        return new EmbeddedCluster(host);
+    }
+
+    private static void Configure(IHostApplicationBuilder builder, IConfiguration settings, string studyDirectory)
+    {
         builder.Configuration.AddConfiguration(settings);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.IncludeScopes = false; o.TimestampFormat = null; })
@@ -36,9 +43,6 @@ public sealed class EmbeddedCluster : IAsyncDisposable
         builder.UseOrleans(silo => silo.UseOrleansSweepEmbedded(studyDirectory));
         MetricsOptions.From(settings).AddTo(builder.Services); // `run --metrics-port`
         builder.Services.AddOrleansSweepClientCalls(); // the co-hosted client: the silo's grain factory, the client's retries
-        var host = builder.Build();
-        await host.StartAsync(cancellation);
-        return new EmbeddedCluster(host);
     }
 
     public async ValueTask DisposeAsync()

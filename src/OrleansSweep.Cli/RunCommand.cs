@@ -19,7 +19,8 @@ namespace OrleansSweep.Cli;
 public sealed class RunCommand(IAnsiConsole console)
 {
     /// <param name="DeviceSettings">The embedded silo's device settings as configuration keys (see <see cref="SettingFlags"/>).</param>
-    public sealed record Settings(string SpecPath, string? StudyPath, IConfiguration DeviceSettings, bool Interactive);
+    /// <param name="PagePort">Loopback port of the live page; null: a free one; 0: none.</param>
+    public sealed record Settings(string SpecPath, string? StudyPath, IConfiguration DeviceSettings, bool Interactive, int? PagePort = null);
 
     public async Task<int> ExecuteAsync(Settings settings, CancellationToken cancellation)
     {
@@ -41,7 +42,10 @@ public sealed class RunCommand(IAnsiConsole console)
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
         SqliteGrainStorage.EnsureReadable(Path.Combine(study, StudyLayout.StateFileName));
-        await using var cluster = await EmbeddedCluster.StartAsync(settings.DeviceSettings, study, cancellation);
+        if (settings.PagePort is int asked and not 0) SiloPreflight.EnsurePortFree("127.0.0.1", asked, "--page-port");
+        int pagePort = settings.PagePort ?? LoopbackPorts.Free();
+        await using var cluster = await EmbeddedCluster.StartAsync(settings.DeviceSettings, study, cancellation, pagePort);
+        if (pagePort != 0) console.MarkupLineInterpolated($"Live page: {EmbeddedHost.PageUrl(pagePort, spec.Name)}");
         var client = cluster.Client;
         await client.SubmitAsync(spec);
 

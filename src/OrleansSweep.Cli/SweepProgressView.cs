@@ -40,12 +40,12 @@ public sealed class SweepProgressView(IAnsiConsole console, SweepClient client, 
         CancellationToken cancellation)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var layout = new LiveGrid.Layout(spec);
+        var layout = new LiveCells.Layout(spec);
         await console.Live(new Markup("starting...")).AutoClear(false).StartAsync(async context =>
         {
             await foreach (var added in client.FollowAsync(mirror, PollInterval, cancellation))
             {
-                if (mirror.Spec is { } current && !ReferenceEquals(current, layout.Spec)) layout = new LiveGrid.Layout(current); // the grid grew
+                if (mirror.Spec is { } current && !ReferenceEquals(current, layout.Spec)) layout = new LiveCells.Layout(current); // the grid grew
                 context.UpdateTarget(LiveGrid.Render(layout, mirror.ToSnapshot(), mirror.RunningCount, clock.Elapsed));
                 if (added.Count > 0) onResults?.Invoke(added);
             }

@@ -97,6 +97,13 @@ public sealed class ClusterCliTests : IAsyncLifetime
         Assert.Equal(4.0, Sum("orleans_sweep_trials", "state=\"finished\""));
         Assert.True(after.Where(m => m.Name == "orleans_sweep_epoch_duration_seconds_count").Sum(m => m.Value) >= 2);
         Assert.Contains(after, m => m.Name.StartsWith("orleans_", StringComparison.Ordinal) && !m.Name.StartsWith("orleans_sweep", StringComparison.Ordinal)); // Orleans' own meters beside ours
+        // The live page on the silo's web server (the dashboard's): the sweep as it ended, from the cluster's records.
+        using var live = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"http://127.0.0.1:{_dashboardPort}/sweeps/cluster-cli/state"));
+        Assert.Equal("completed", live.RootElement.GetProperty("state").GetString());
+        Assert.Equal((4, 2, 2), (live.RootElement.GetProperty("finished").GetInt32(), live.RootElement.GetProperty("completed").GetInt32(),
+            live.RootElement.GetProperty("diverged").GetInt32()));
+        Assert.Contains("<title>cluster-cli · OrleansSweep</title>", await http.GetStringAsync($"http://127.0.0.1:{_dashboardPort}/sweeps/cluster-cli"));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"http://127.0.0.1:{_dashboardPort}/sweeps/no-such-sweep/state")).StatusCode);
 
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.Ok, await Cli(["status", "cluster-cli", "--json", .. Cluster]));

@@ -1,3 +1,4 @@
+using OrleansSweep.Client;
 using OrleansSweep.Abstractions;
 using OrleansSweep.Cli;
 using OrleansSweep.Core.Results;
@@ -43,9 +44,9 @@ public class LiveGridTests
             Running = [new TrialProgress("b", 0, 1, null)],
         };
         var spec = SampleResults.Spec; // 1 epoch per trial
-        var (fraction, remaining) = LiveGrid.Progress(spec, snapshot, TimeSpan.FromSeconds(10));
+        var (fraction, remaining) = LiveCells.Progress(spec, snapshot, TimeSpan.FromSeconds(10));
         Assert.Equal(0.25, fraction);
         Assert.Equal(TimeSpan.FromSeconds(30), remaining);
-        Assert.Null(LiveGrid.Progress(spec, snapshot with { Results = new Dictionary<string, TrialResult>() }, TimeSpan.FromSeconds(5)).Remaining);
+        Assert.Null(LiveCells.Progress(spec, snapshot with { Results = new Dictionary<string, TrialResult>() }, TimeSpan.FromSeconds(5)).Remaining);
     }
 }
