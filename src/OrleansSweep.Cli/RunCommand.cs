@@ -35,7 +35,8 @@ public sealed class RunCommand(IAnsiConsole console)
         if (previous is not null && GridExtension.Extends(previous, spec))
             console.MarkupLineInterpolated($"Extending sweep {spec.Name}: {GridExtension.AddedCells(previous, spec)} new cells (the finished ones are kept).");
         var devices = DeviceOptions.From(settings.DeviceSettings);
-        console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices)} x {devices.SlotsPerDevice} slot(s), {devices.EffectiveThreadsPerTrial} thread(s) per trial");
+        string threads = spec.Training.Threads is int fixedBySpec ? $"{fixedBySpec} (the spec's)" : devices.EffectiveThreadsPerTrial.ToString();
+        console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices.Select(d => $"{d} x {devices.SlotsOn(d)} slot(s)"))}, {threads} thread(s) per trial");
         if (MetricsOptions.From(settings.DeviceSettings).ScrapeUrl is { } scrape) console.MarkupLineInterpolated($"Metrics: {scrape}");
         // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.
         var native = TorchNativeLoader.EnsureLoaded();

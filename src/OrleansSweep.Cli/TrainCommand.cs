@@ -32,7 +32,10 @@ public sealed class TrainCommand(IAnsiConsole console)
             : trials.FirstOrDefault(t => t.TrialId == settings.TrialId) ?? throw new UsageException(
                 $"--trial: '{settings.TrialId}' is not a trial of {settings.SpecPath} (its trials: {string.Join(", ", trials.Take(6).Select(t => t.TrialId))}{(trials.Count > 6 ? ", ..." : "")}).");
 
-        var prepared = TrialSetup.Prepare(settings.Device, settings.Threads);
+        if (trial.Training.Threads is int fixedBySpec && settings.Threads is int asked && asked != fixedBySpec)
+            throw new UsageException($"--threads: {asked}, but {settings.SpecPath} fixes training.threads = {fixedBySpec} (the trial's numbers depend on it); drop --threads.");
+        int? threads = TrialSetup.ThreadsFor(trial, settings.CheckpointDirectory, settings.Threads);
+        var prepared = TrialSetup.Prepare(settings.Device, threads);
         if (prepared.Native.Patched && !settings.Json) console.MarkupLineInterpolated($"[grey]{prepared.Native.Message}[/]");
         var device = prepared.Device;
         if (prepared.Fallback is not null && !settings.Json) console.MarkupLineInterpolated($"[yellow]warning:[/] {prepared.Fallback}");
@@ -48,7 +51,7 @@ public sealed class TrainCommand(IAnsiConsole console)
                     $"epoch {m.Epoch}/{trial.Training.Epochs}: train loss {m.TrainLoss:F4}, test loss {m.TestLoss:F4}, test accuracy {m.TestAccuracy:P2} ({m.Seconds:F1} s)"));
         });
         var result = TrialSetup.Train(trial, prepared, settings.CheckpointDirectory, settings.WeightsPath, progress, cancellation,
-            settings.TensorBoardDirectory);
+            settings.TensorBoardDirectory, threads ?? torch.get_num_threads());
 
         if (settings.Json) console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(result, SweepSpecLoader.JsonOptions));
         else

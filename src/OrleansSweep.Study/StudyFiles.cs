@@ -56,7 +56,8 @@ public static class StudyFiles
         Real<TrialCells>("final_test_loss", r => r.Result?.FinalTestLoss),
         Int<TrialCells>("epochs_run", r => r.Result?.Epochs.Count), Int<TrialCells>("diverged_at_epoch", r => r.Result?.DivergedAtEpoch),
         Real<TrialCells>("divergence_loss", r => r.Result?.DivergenceLoss), Real<TrialCells>("seconds", r => r.Result?.Seconds),
-        Text<TrialCells>("device", r => r.Result?.Device), Text<TrialCells>("failure_reason", r => r.Result?.FailureReason),
+        Text<TrialCells>("device", r => r.Result?.Device), Int<TrialCells>("threads", r => r.Result?.Threads),
+        Text<TrialCells>("failure_reason", r => r.Result?.FailureReason),
     ];
 
     private static IReadOnlyList<TableColumn<TrialCells>> TrialColumns(SweepSpec spec) =>

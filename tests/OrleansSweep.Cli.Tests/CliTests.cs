@@ -176,6 +176,28 @@ public sealed class CliTests : IDisposable
         Assert.All(ledger, l => Assert.NotEmpty(Directory.GetFiles(Path.Combine(study, StudyLayout.TensorBoardDirectoryName, l.Result.TrialId), "events.out.tfevents.*")));
     }
 
+    /// <summary>
+    /// A grid's numbers do not depend on packing: with the threads fixed by the spec, one trial at a time and two side by
+    /// side give the same epoch losses and accuracies, bit for bit, and each result records its threads.
+    /// </summary>
+    [Fact]
+    public async Task The_same_grid_packed_one_or_two_to_a_cpu_gives_identical_results()
+    {
+        string data = _work.Combine("data");
+        SyntheticFashion.Write(data, trainCount: 256, testCount: 50);
+        string spec = _work.Combine("packing.json");
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("packing", data, batchSizes: [16, 32], learningRates: ["2^-7", "2^-5"], epochs: 2)
+            .Replace("\"schedule\": \"constant\"", "\"schedule\": \"constant\", \"threads\": 1"));
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", _work.Combine("one"), "--slots", "1", "--threads", "2", "--page-port", "0"));
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", _work.Combine("two"), "--slots", "2", "--page-port", "0"));
+        static Dictionary<string, string> Epochs(string study) => StudyFiles.Read(study).Results.ToDictionary(r => r.Key, r =>
+            $"{r.Value.Threads}: " + string.Join(";", r.Value.Epochs.Select(e => $"{e.TrainLoss:R},{e.TestLoss:R},{e.TestAccuracy:R},{e.TrainAccuracy:R}")));
+        var one = Epochs(_work.Combine("one"));
+        Assert.Equal(4, one.Count);
+        Assert.All(one.Values, v => Assert.StartsWith("1: ", v)); // the spec's threads, not the silo's --threads 2
+        Assert.Equal(one, Epochs(_work.Combine("two")));
+    }
+
     [Fact]
     public async Task Running_the_same_spec_again_keeps_finished_trials_without_retraining()
     {

@@ -61,6 +61,30 @@ public class GridExpanderTests
     }
 
     [Fact]
+    public void Threads_fixed_by_the_spec_are_part_of_each_trials_identity_and_a_spec_without_them_keeps_its_fingerprint()
+    {
+        var spec = Spec();
+        var plain = GridExpander.Expand(spec)[0];
+        var one = GridExpander.Expand(spec with { Training = spec.Training with { Threads = 1 } })[0];
+        var two = GridExpander.Expand(spec with { Training = spec.Training with { Threads = 2 } })[0];
+        Assert.Equal(plain.TrialId, one.TrialId); // the same cell...
+        Assert.Equal(3, new[] { plain, one, two }.Select(TrialFingerprint.Compute).Distinct().Count()); // ...three computations
+        Assert.DoesNotContain("threads", SweepSpecLoader.ToJson(spec), StringComparison.OrdinalIgnoreCase); // unset: the canonical JSON of before
+        Assert.Equal(2, SweepSpecLoader.Parse(SweepSpecLoader.ToJson(spec with { Training = spec.Training with { Threads = 2 } })).Training.Threads);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(1025)]
+    public void Threads_out_of_range_are_refused_naming_the_field(int threads)
+    {
+        var spec = Spec();
+        var e = Assert.Throws<SpecException>(() => SweepSpecLoader.Parse(SweepSpecLoader.ToJson(spec with { Training = spec.Training with { Threads = threads } })));
+        Assert.Contains($"training.threads: {threads} (expected 1 to 1024", e.Message);
+    }
+
+    [Fact]
     public void Computed_properties_stay_out_of_the_canonical_json_that_fingerprints_specs_and_trials()
     {
         // A getter-only property would enter the canonical form and change every fingerprint: existing studies would

@@ -21,6 +21,33 @@ public class DeviceSlotPoolTests
         Assert.Equal(slots, new DeviceOptions { SlotsPerDevice = 4, BatchPerSlot = 64 }.SlotsFor(batch));
 
     [Fact]
+    public void A_cpu_packs_one_thread_trials_by_its_cores_and_memory_unless_told()
+    {
+        var automatic = new DeviceOptions { Devices = ["cpu"] };
+        long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        int byMemory = (int)Math.Max(1, memory * 3 / 4 / DeviceOptions.CpuTrialMemoryBudget);
+        Assert.Equal(1, automatic.EffectiveThreadsPerTrial);
+        Assert.Equal(Math.Min(Environment.ProcessorCount, byMemory), automatic.SlotsOn("cpu"));
+        Assert.Equal(automatic.SlotsOn("cpu"), automatic.TotalSlots);
+        // Threads asked for: fewer slots, so the cores are not oversubscribed.
+        var twoThreads = new DeviceOptions { Devices = ["cpu"], ThreadsPerTrial = 2 };
+        Assert.Equal(Math.Max(1, Math.Min(Environment.ProcessorCount / 2, byMemory)), twoThreads.SlotsOn("cpu"));
+        // Slots given without threads: the cores are shared among them, as before.
+        var legacy = new DeviceOptions { Devices = ["cpu"], SlotsPerDevice = 1 };
+        Assert.Equal((1, Environment.ProcessorCount), (legacy.TotalSlots, legacy.EffectiveThreadsPerTrial));
+        // A GPU takes one trial unless told more.
+        Assert.Equal(1, new DeviceOptions { Devices = ["cuda:0"] }.SlotsOn("cuda:0"));
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    [InlineData(64, 4)]
+    public void A_trial_whose_spec_asks_for_more_threads_than_a_slot_has_takes_as_many_slots(int threads, int slots) =>
+        Assert.Equal(slots, new DeviceOptions { Devices = ["cpu"], SlotsPerDevice = 4, ThreadsPerTrial = 1 }.SlotsFor(16, threads));
+
+    [Fact]
     public async Task Small_batch_trials_pack_onto_one_device_and_a_large_one_waits_for_all_of_it()
     {
         var pool = Pool();

@@ -73,6 +73,37 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(alone.Item2.Epochs.Select(e => e.TrainLoss), together[1].Epochs.Select(e => e.TrainLoss));
     }
 
+    /// <summary>
+    /// Threads are set per training thread (TrialSetup.Prepare): a trial computing with 2 threads beside one computing with
+    /// 1 gets, each, the numbers it gets alone; so a trial's threads (its spec's) decide its numbers, never its neighbours.
+    /// </summary>
+    [Fact]
+    public async Task Concurrent_trials_with_different_threads_each_compute_as_they_do_alone()
+    {
+        var one = Trial(epochs: 1);
+        var two = Trial(epochs: 1, lr: "2^-7");
+        TrialResult TrainWith(TrialSpec trial, int threads)
+        {
+            TrialSetup.Prepare("cpu", threads);
+            Assert.Equal(threads, torch.get_num_threads());
+            return TrialTrainer.Train(trial, DatasetCatalog.Load(trial.Dataset), new TrainingContext(torch.CPU, Threads: threads));
+        }
+        TrialResult OnItsOwnThread(TrialSpec trial, int threads)
+        {
+            TrialResult? result = null;
+            var thread = new Thread(() => result = TrainWith(trial, threads));
+            thread.Start();
+            thread.Join();
+            return result!;
+        }
+        var alone = (OnItsOwnThread(one, 1), OnItsOwnThread(two, 2));
+        var together = await Task.WhenAll(Task.Factory.StartNew(() => OnItsOwnThread(one, 1), TaskCreationOptions.LongRunning),
+            Task.Factory.StartNew(() => OnItsOwnThread(two, 2), TaskCreationOptions.LongRunning));
+        Assert.Equal(alone.Item1.Epochs.Select(e => e.TrainLoss), together[0].Epochs.Select(e => e.TrainLoss));
+        Assert.Equal(alone.Item2.Epochs.Select(e => e.TrainLoss), together[1].Epochs.Select(e => e.TrainLoss));
+        Assert.Equal((1, 2), (together[0].Threads, together[1].Threads)); // recorded in the result
+    }
+
     [Fact]
     public void Trains_alexnet_small_with_warmup_and_cosine()
     {

@@ -61,6 +61,8 @@ public sealed record TrialResult
     /// <summary>Attempts it took (1 unless transient failures were retried).</summary>
     public int Attempts { get; init; } = 1;
     public string? Device { get; init; }
+    /// <summary>Intra-op threads it trained with (null in results of versions before it was recorded).</summary>
+    public int? Threads { get; init; }
     /// <summary>The silo (host:port) that trained it.</summary>
     public string? Silo { get; init; }
     /// <summary>Wall time of this run (a resumed trial counts from its resumption).</summary>

@@ -8,6 +8,8 @@ public static partial class SpecValidator
 {
     public static readonly IReadOnlySet<string> KnownDatasets = new HashSet<string> { "fashion-mnist", "mnist", "cifar10" };
     public static readonly IReadOnlySet<string> KnownSchedules = new HashSet<string> { "step", "constant", "cosine" };
+    /// <summary>Most intra-op threads a trial may ask for (OpenMP allocates per thread up front).</summary>
+    public const int MaxThreads = 1024;
 
     // \A and \z, not ^ and $: in .NET '$' also matches before a final newline, so "tiny\n" would pass.
     /// <summary>The largest grid a sweep takes (a million cells), checked before any cell is laid out.</summary>
@@ -50,6 +52,7 @@ public static partial class SpecValidator
         Check(KnownSchedules.Contains(t.Schedule), $"training.schedule: unknown schedule '{t.Schedule}' (expected one of: {string.Join(", ", KnownSchedules)}).");
         Check(double.IsFinite(t.DivergenceFactor) && t.DivergenceFactor > 1, $"training.divergenceFactor: {t.DivergenceFactor} (expected a finite number > 1).");
         Check(t.EvaluationBatchSize >= 1, $"training.evaluationBatchSize: {t.EvaluationBatchSize} (expected >= 1).");
+        Check(t.Threads is null or (>= 1 and <= MaxThreads), $"training.threads: {t.Threads} (expected 1 to {MaxThreads} intra-op threads per trial).");
         Check(t.CheckpointEvery >= 0, $"training.checkpointEvery: {t.CheckpointEvery} (expected 0 for never, or a number of epochs >= 1).");
 
         var g = spec.Grid;

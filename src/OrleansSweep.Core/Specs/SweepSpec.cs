@@ -75,6 +75,13 @@ public sealed record TrainingSpec
     public double DivergenceFactor { get; init; } = 10;
     /// <summary>Batch size of evaluation passes; does not affect results.</summary>
     public int EvaluationBatchSize { get; init; } = 1000;
+    /// <summary>
+    /// Intra-op threads each trial computes with. Part of the trial's identity: on CPU the reduction order, and so the
+    /// numbers, depend on it, so a grid's results must not depend on how its silos are packed. Every silo runs the trial
+    /// with exactly these threads; packing decides only how many trials share a device. Null (specs before this field):
+    /// the silo's setting, and a trial resumed from a checkpoint keeps the threads it started with.
+    /// </summary>
+    public int? Threads { get; init; }
 }
 
 public sealed record GridSpec

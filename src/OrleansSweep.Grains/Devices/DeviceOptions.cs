@@ -17,7 +17,12 @@ public sealed class DeviceOptions
     public const int MaxThreadsPerTrial = 1024;
     /// <summary>The device a silo trains on when none is configured (a const: the CLI's help names it without loading this assembly).</summary>
     public const string DefaultDevice = "cpu";
-    public const int DefaultSlotsPerDevice = 1;
+    /// <summary>
+    /// What one CPU trial is budgeted in memory when a CPU device's slots are chosen automatically: the quickstart trial
+    /// (ResNet-8, 10,000 Fashion-MNIST images, m = 16) peaks at about 1.0 GiB resident (benchmarks/README.md); half as much
+    /// again covers larger batches and models.
+    /// </summary>
+    public const long CpuTrialMemoryBudget = 3L << 29; // 1.5 GiB
 
     /// <summary>
     /// Device names: "cpu", "cuda:0", "cuda:1", "auto". Bound from configuration, configured devices replace the default
@@ -38,8 +43,13 @@ public sealed class DeviceOptions
     /// </summary>
     public bool AllowCpuFallback { get; set; }
 
-    /// <summary>Capacity of one device in slots: how many small trials share it at once.</summary>
-    public int SlotsPerDevice { get; set; } = DefaultSlotsPerDevice;
+    /// <summary>
+    /// Capacity of one device in slots: how many trials share it at once. Null (the default): automatic packing, a CPU
+    /// takes as many trials as its cores allow at <see cref="EffectiveThreadsPerTrial"/> threads each, at most as many
+    /// as its memory holds at <see cref="CpuTrialMemoryBudget"/> each (on CPU, two 1-thread trials side by side outrun
+    /// one 2-thread trial at every batch size measured); a GPU takes one.
+    /// </summary>
+    public int? SlotsPerDevice { get; set; }
 
     /// <summary>
     /// Packing: a trial with batch size m takes ceil(m / BatchPerSlot) slots of its device (at least 1, at most all),
@@ -48,21 +58,46 @@ public sealed class DeviceOptions
     /// </summary>
     public int? BatchPerSlot { get; set; }
 
-    /// <summary>Intra-op threads per trial; null: the machine's cores divided by the silo's slots (at least 1).</summary>
+    /// <summary>
+    /// Intra-op threads of a trial whose spec does not fix them (<c>training.threads</c>, which always wins). Null: 1 when
+    /// slots are automatic on a CPU, else the machine's cores divided by the silo's slots (at least 1), as before.
+    /// </summary>
     public int? ThreadsPerTrial { get; set; }
 
     /// <summary>The devices this silo trains on: none for a coordinator.</summary>
     public IReadOnlyList<string> TrainingDevices => CoordinatorOnly ? [] : Devices;
 
-    public int TotalSlots => TrainingDevices.Count * SlotsPerDevice;
+    public int TotalSlots => TrainingDevices.Sum(SlotsOn);
 
-    public int EffectiveThreadsPerTrial => ThreadsPerTrial ?? Math.Max(1, Environment.ProcessorCount / Math.Max(1, TotalSlots));
+    /// <summary>Slots of <paramref name="device"/>: <see cref="SlotsPerDevice"/>, or the automatic packing.</summary>
+    public int SlotsOn(string device)
+    {
+        if (SlotsPerDevice is int configured) return configured;
+        if (!DeviceName.TryParse(device, out var name) || name.IsCuda) return 1;
+        int byCores = Math.Max(1, Environment.ProcessorCount / (ThreadsPerTrial ?? 1));
+        long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes; // physical memory, or the container's limit
+        int byMemory = (int)Math.Clamp(memory * 3 / 4 / CpuTrialMemoryBudget, 1, MaxSlotsPerDevice);
+        return Math.Min(byCores, byMemory);
+    }
 
-    /// <summary>Slots a trial of batch size <paramref name="batchSize"/> occupies on one device.</summary>
-    public int SlotsFor(int batchSize) =>
-        BatchPerSlot is int perSlot && perSlot > 0
-            ? Math.Clamp((batchSize + perSlot - 1) / perSlot, 1, Math.Max(1, SlotsPerDevice))
-            : 1;
+    private bool AutomaticCpuSlots => SlotsPerDevice is null && TrainingDevices.Any(d => DeviceName.TryParse(d, out var n) && !n.IsCuda);
+
+    public int EffectiveThreadsPerTrial => ThreadsPerTrial ?? (AutomaticCpuSlots ? 1 : Math.Max(1, Environment.ProcessorCount / Math.Max(1, TotalSlots)));
+
+    /// <summary>
+    /// Slots a trial of batch size <paramref name="batchSize"/> computing with <paramref name="threads"/> intra-op threads
+    /// (null: the silo's) occupies on one device: its packing share (<see cref="BatchPerSlot"/>), and at least as many
+    /// slots as its threads fill, so a trial whose spec asks for more threads than a slot has does not oversubscribe the
+    /// cores. At most a whole device.
+    /// </summary>
+    public int SlotsFor(int batchSize, int? threads = null)
+    {
+        int byBatch = BatchPerSlot is int perSlot && perSlot > 0 ? (batchSize + perSlot - 1) / perSlot : 1;
+        int perSlotThreads = EffectiveThreadsPerTrial;
+        int byThreads = threads is int t ? (t + perSlotThreads - 1) / perSlotThreads : 1;
+        int largest = SlotsPerDevice ?? (TrainingDevices.Count == 0 ? 1 : TrainingDevices.Max(SlotsOn));
+        return Math.Clamp(Math.Max(byBatch, byThreads), 1, Math.Max(1, largest));
+    }
 
     /// <summary>"OrleansSweep:SlotsPerDevice": how appsettings, environment and the silo host's command line name a setting.</summary>
     public static string ConfigurationKey(string property) => $"{Section}:{property}";

@@ -21,6 +21,7 @@ public sealed class DeviceSlotPool
 {
     private readonly DeviceOptions _options;
     private readonly int[] _free;
+    private readonly int[] _capacity;
     private readonly LinkedList<Waiter> _queue = new();
     private readonly Lock _gate = new();
 
@@ -29,7 +30,8 @@ public sealed class DeviceSlotPool
     public DeviceSlotPool(IOptions<DeviceOptions> options)
     {
         _options = options.Value;
-        _free = Enumerable.Repeat(_options.SlotsPerDevice, _options.Devices.Count).ToArray();
+        _capacity = [.. _options.Devices.Select(_options.SlotsOn)];
+        _free = [.. _capacity];
     }
 
     public int TotalSlots => _options.TotalSlots;
@@ -39,15 +41,16 @@ public sealed class DeviceSlotPool
     /// <summary>Each device's free and total slots, at this moment.</summary>
     public IReadOnlyList<(string Device, int Free, int Total)> FreeByDevice()
     {
-        lock (_gate) return [.. _options.Devices.Select((device, i) => (device, _free[i], _options.SlotsPerDevice))];
+        lock (_gate) return [.. _options.Devices.Select((device, i) => (device, _free[i], _capacity[i]))];
     }
 
     public Task<DeviceSlot> AcquireAsync(CancellationToken cancellation) => AcquireAsync(batchSize: 1, cancellation);
 
-    public async Task<DeviceSlot> AcquireAsync(int batchSize, CancellationToken cancellation)
+    /// <param name="threads">The trial's own intra-op threads (its spec's), null: the silo's; see <see cref="DeviceOptions.SlotsFor"/>.</param>
+    public async Task<DeviceSlot> AcquireAsync(int batchSize, CancellationToken cancellation, int? threads = null)
     {
         if (_options.TotalSlots == 0) throw new InvalidOperationException("this silo has no device slots; trials cannot run here.");
-        int slots = _options.SlotsFor(batchSize);
+        int slots = _options.SlotsFor(batchSize, threads);
         Waiter waiter;
         LinkedListNode<Waiter> node;
         lock (_gate)
@@ -74,6 +77,7 @@ public sealed class DeviceSlotPool
     private DeviceSlot? TryTake(int slots)
     {
         int device = Array.IndexOf(_free, _free.Max());
+        slots = Math.Min(slots, _capacity[device]); // a device smaller than the ask is the whole device
         if (_free[device] < slots) return null;
         _free[device] -= slots;
         return new DeviceSlot(_options.Devices[device], slots, _options.EffectiveThreadsPerTrial, () => Release(device, slots));

@@ -22,15 +22,17 @@ public sealed class TorchTrialExecutor(IOptions<ArtifactOptions> artifacts, ILog
 {
     public TrialResult Execute(TrialSpec trial, string device, int threads, IProgress<EpochMetrics> progress, CancellationToken cancellation)
     {
-        var prepared = TrialSetup.Prepare(device, threads, logger);
-        if (prepared.Fallback is not null) logger.LogWarning("Trial {Trial}: {Reason}", trial.TrialId, prepared.Fallback);
         if (PathContainment.DatasetViolation(trial.Dataset, artifacts.Value.DataRoots) is { } violation) throw new DatasetException(violation);
+        string? directory = trial.Interpolation is null ? artifacts.Value.TrialDirectory(trial.SweepName, trial.TrialId) : null;
+        string? checkpoints = directory is null ? null : StudyLayout.Checkpoints(directory);
+        // The spec's threads (or the checkpoint's), never the packing's: see TrainingSpec.Threads.
+        int? trialThreads = TrialSetup.ThreadsFor(trial, checkpoints, threads);
+        var prepared = TrialSetup.Prepare(device, trialThreads, logger);
+        if (prepared.Fallback is not null) logger.LogWarning("Trial {Trial}: {Reason}", trial.TrialId, prepared.Fallback);
         if (trial.Interpolation is not null) return Interpolate(trial, prepared.Device, cancellation);
-        string? directory = artifacts.Value.TrialDirectory(trial.SweepName, trial.TrialId);
-        var result = TrialSetup.Train(trial, prepared,
-            directory is null ? null : StudyLayout.Checkpoints(directory),
+        var result = TrialSetup.Train(trial, prepared, checkpoints,
             directory is null ? null : StudyLayout.FinalWeights(directory), progress, cancellation,
-            artifacts.Value.TensorBoardRun(trial.SweepName, trial.TrialId));
+            artifacts.Value.TensorBoardRun(trial.SweepName, trial.TrialId), trialThreads);
         foreach (string warning in result.Warnings.Skip(prepared.Fallback is null ? 0 : 1)) logger.LogWarning("Trial {Trial}: {Warning}", trial.TrialId, warning);
         return result;
     }

@@ -50,7 +50,7 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, T
         try
         {
             cancellation.ThrowIfCancellationRequested();
-            using var slot = slots.AcquireAsync(trial.BatchSize, cancellation).GetAwaiter().GetResult();
+            using var slot = slots.AcquireAsync(trial.BatchSize, cancellation, trial.Training.Threads).GetAwaiter().GetResult();
             cancellation.ThrowIfCancellationRequested(); // the silo began stopping while this trial waited for a slot
             return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(epoch =>
             {

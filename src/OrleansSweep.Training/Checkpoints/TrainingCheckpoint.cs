@@ -32,6 +32,8 @@ public sealed class TrainingCheckpoint
     [Key(11)] public double PartialEpochLossSum { get; init; }
     /// <summary>Correctly classified training examples of those steps (the epoch's running training accuracy).</summary>
     [Key(12)] public long PartialEpochCorrect { get; init; }
+    /// <summary>Intra-op threads the trial trained with: a resume keeps them when the spec does not fix them (numerics depend on them).</summary>
+    [Key(13)] public int? Threads { get; init; }
 }
 
 [MessagePackObject]

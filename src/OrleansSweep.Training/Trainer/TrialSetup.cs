@@ -18,28 +18,38 @@ public sealed record PreparedDevice(torch.Device Device, string? Fallback, Nativ
 /// </summary>
 public static class TrialSetup
 {
-    private static readonly Lock ThreadGate = new();
-    private static int _threads;
-
-    /// <param name="threads">Intra-op threads; null leaves libtorch's setting. Process-wide, so every trial of a
-    /// process gets the same share (docs/design.md §4.3).</param>
+    /// <param name="threads">Intra-op threads for the trial about to train on the calling thread; null leaves libtorch's
+    /// setting. libtorch keeps the count per thread (OpenMP's nthreads ICV, MKL's local setting), so trials training side
+    /// by side on their own threads each compute with their own (docs/design.md §4.3; TrainerTests checks it).</param>
     public static PreparedDevice Prepare(string? device, int? threads, ILogger? logger = null)
     {
         var native = TorchNativeLoader.EnsureLoaded(logger);
-        if (threads is int count)
-            lock (ThreadGate)
-                if (_threads != count) { torch.set_num_threads(count); _threads = count; }
+        if (threads is int count) torch.set_num_threads(count);
         var resolved = TorchDevices.Resolve(device, out string? fallback);
         return new PreparedDevice(resolved, fallback, native);
     }
 
     /// <summary>Trains <paramref name="trial"/>; a device fallback is the result's first warning.</summary>
     public static TrialResult Train(TrialSpec trial, PreparedDevice device, string? checkpointDirectory, string? finalWeightsPath,
-        IProgress<EpochMetrics> progress, CancellationToken cancellation, string? tensorBoardRun = null)
+        IProgress<EpochMetrics> progress, CancellationToken cancellation, string? tensorBoardRun = null, int? threads = null)
     {
         var context = new TrainingContext(device.Device,
-            checkpointDirectory is null ? null : new CheckpointStore(checkpointDirectory), finalWeightsPath, TensorBoardRun: tensorBoardRun);
+            checkpointDirectory is null ? null : new CheckpointStore(checkpointDirectory), finalWeightsPath, TensorBoardRun: tensorBoardRun,
+            Threads: threads);
         var result = TrialTrainer.Train(trial, DatasetCatalog.Load(trial.Dataset), context, progress, cancellation);
         return device.Fallback is null ? result : result with { Warnings = [device.Fallback, .. result.Warnings] };
+    }
+
+    /// <summary>
+    /// The threads a trial computes with: the spec's (part of its identity), else those its newest checkpoint was trained
+    /// with (a resumed trial keeps its numerics), else the caller's default (the silo's slot, `train --threads`).
+    /// </summary>
+    public static int? ThreadsFor(TrialSpec trial, string? checkpointDirectory, int? fallback)
+    {
+        if (trial.Training.Threads is int fixedBySpec) return fixedBySpec;
+        if (checkpointDirectory is not null && Directory.Exists(checkpointDirectory)
+            && new CheckpointStore(checkpointDirectory).LoadLatest(TrialFingerprint.Compute(trial)).Checkpoint?.Threads is int resumed)
+            return resumed;
+        return fallback;
     }
 }

@@ -17,8 +17,10 @@ namespace OrleansSweep.Training.Trainer;
 /// <param name="FinalWeightsPath">Where to export the final weights as a PyTorch state dict (.pt); null: not exported.</param>
 /// <param name="AfterStep">Called after every SGD step with the number of steps taken so far (fine-grained progress).</param>
 /// <param name="TensorBoardRun">Where to write the trial's TensorBoard event files (<see cref="TrialTensorBoard"/>); null: none.</param>
+/// <param name="Threads">The intra-op threads the caller set for this trial (<see cref="TrialSetup.Prepare"/>), recorded in
+/// its checkpoints and result; null: not known.</param>
 public sealed record TrainingContext(Device Device, CheckpointStore? Checkpoints = null, string? FinalWeightsPath = null, Action<long>? AfterStep = null,
-    string? TensorBoardRun = null);
+    string? TensorBoardRun = null, int? Threads = null);
 
 /// <summary>
 /// Trains one trial: SGD (or Adam) at eta = m * eta~ with the spec's momentum, weight decay, schedule and warm-up; the same
@@ -79,7 +81,7 @@ public static class TrialTrainer
 
         TrialResult Result(TrialStatus status) => new()
         {
-            TrialId = trial.TrialId, Status = status, Epochs = epochs.ToList(), Device = device.ToString(),
+            TrialId = trial.TrialId, Status = status, Epochs = epochs.ToList(), Device = device.ToString(), Threads = context.Threads,
             Seconds = clock.Elapsed.TotalSeconds, ResumedFromEpoch = resumedFrom, ResumedFromStep = resumedFromStep, Warnings = warnings.ToList(),
         };
 
@@ -100,7 +102,7 @@ public static class TrialTrainer
                     // the trial continues from this step rather than from the last epoch boundary.
                     if (context.Checkpoints is { } stopStore && s > firstStep)
                         stopStore.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng,
-                            new PartialEpoch(permutationRngBeforeEpoch!, s, lossSum, correct)));
+                            new PartialEpoch(permutationRngBeforeEpoch!, s, lossSum, correct), context.Threads));
                     cancellation.ThrowIfCancellationRequested();
                 }
                 double learningRate = peakLearningRate * LearningRateSchedule.Factor(trial.Training, step, totalSteps);
@@ -141,7 +143,8 @@ public static class TrialTrainer
                 return Result(TrialStatus.Diverged) with { DivergedAtEpoch = epoch, DivergenceLoss = testLoss };
             int every = trial.Training.CheckpointEvery;
             if (context.Checkpoints is { } checkpoints && every > 0 && (epoch % every == 0 || epoch == trial.Training.Epochs))
-                checkpoints.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng));
+                checkpoints.Save(Capture(trial, fingerprint, epochs, step, initialLoss, model, optimizer, permutationRng, augmentationRng,
+                    threads: context.Threads));
             progress?.Report(metrics);
         }
 
@@ -200,7 +203,8 @@ public static class TrialTrainer
     }
 
     private static TrainingCheckpoint Capture(TrialSpec trial, string fingerprint, List<EpochMetrics> epochs, long step, double? initialLoss,
-        nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng, PartialEpoch? partial = null)
+        nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng, PartialEpoch? partial = null,
+        int? threads = null)
     {
         using var modelBytes = new MemoryStream();
         using (var writer = new BinaryWriter(modelBytes, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
@@ -212,6 +216,7 @@ public static class TrialTrainer
             Model = modelBytes.ToArray(), Optimizer = optimizerBytes.ToArray(),
             PermutationRng = partial?.PermutationRngBeforeEpoch ?? GeneratorState(permutationRng), AugmentationRng = GeneratorState(augmentationRng),
             PartialEpochSteps = partial?.Steps ?? 0, PartialEpochLossSum = partial?.LossSum ?? 0, PartialEpochCorrect = partial?.Correct ?? 0,
+            Threads = threads,
             Epochs = epochs.Select(e => new EpochRecord
             {
                 Epoch = e.Epoch, TrainLoss = e.TrainLoss, TestLoss = e.TestLoss, TestAccuracy = e.TestAccuracy, Seconds = e.Seconds,
