@@ -28,6 +28,31 @@ public class DataTests
         Assert.Equal($"{path}: bad magic number (expected an IDX file starting with 00 00 08 <dims>).", error.Message);
     }
 
+    private static byte[] Gzip(byte[] bytes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(bytes);
+        return output.ToArray();
+    }
+
+    [Fact]
+    public void A_gzip_file_is_read_straight_into_its_data_and_one_of_several_members_or_a_cut_one_still_reads_or_is_named()
+    {
+        using var dir = new TemporaryDirectory();
+        var pixels = Enumerable.Range(0, 3 * 4 * 4).Select(i => (byte)i).ToArray();
+        var idx = SyntheticFashion.Idx(pixels, 3, 4, 4);
+        string single = dir.Combine("single.gz"), members = dir.Combine("members.gz"), cut = dir.Combine("cut.gz");
+        File.WriteAllBytes(single, Gzip(idx));
+        // gzip -c a b > ab.gz: two members, the trailer holds only the second one's length.
+        File.WriteAllBytes(members, [.. Gzip(idx[..10]), .. Gzip(idx[10..])]);
+        File.WriteAllBytes(cut, Gzip(idx)[..^20]); // the trailer and some data gone
+        Assert.Equal(pixels, IdxReader.Read(single).Data);
+        Assert.Equal(pixels, IdxReader.Read(members).Data);
+        var error = Assert.Throws<DatasetException>(() => IdxReader.Read(cut));
+        Assert.StartsWith($"{cut}: ", error.Message);
+        Assert.Contains("truncated", error.Message);
+    }
+
     [Fact]
     public void Truncated_data_is_named_with_the_sizes()
     {
