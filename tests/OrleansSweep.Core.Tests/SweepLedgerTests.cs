@@ -117,6 +117,8 @@ public class SweepLedgerTests
         Assert.InRange(wait, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4)); // [base/2, base] after the first failure
         Assert.NotEqual(id, ledger.TakeDispatchable(1, T0).Single().TrialId); // the next cell runs meanwhile
         ledger.Report(Done(ledger.Running.Single()), T0);
+        Assert.DoesNotContain(ledger.TakeDispatchable(1, T0 + wait - TimeSpan.FromTicks(1)), t => t.TrialId == id); // not a tick early
+        foreach (string running in ledger.Running.ToList()) ledger.Report(Done(running), T0);
         Assert.Equal(id, ledger.TakeDispatchable(1, T0 + wait).Single().TrialId); // its back-off is over: first in grid order
 
         ledger.Report(failure, T0 + wait);
