@@ -519,5 +519,56 @@ public sealed class CliTests : IDisposable
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.UserError, await Run("verify", partial));
         Assert.Contains("the study is not finished (1 of 9 trials have no result)", Normalized());
+
+        // One batch size, one LR: no finding of the papers can be judged on it; exit 2 and one line saying so.
+        var single = spec with { Grid = spec.Grid with { BatchSizes = [64], BaseLearningRates = [Math.Pow(2, -8)] } };
+        var singleTrials = OrleansSweep.Core.Trials.GridExpander.Expand(single);
+        string none = _work.Combine("verify-none");
+        StudyFiles.Write(none, new StudyResults(single, singleTrials, singleTrials.ToDictionary(t => t.TrialId, t => SampleResults.Completed(t.TrialId, 0.8))));
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.UserError, await Run("verify", none));
+        Assert.Contains("error: none of the papers' findings applies to this study.", Normalized());
+        Assert.DoesNotContain("holds", Normalized());
+    }
+
+    [Fact]
+    public async Task Export_writes_results_as_json_and_interpolations_as_json_or_csv()
+    {
+        string study = _work.Combine("study-interpolated");
+        var trials = OrleansSweep.Core.Trials.GridExpander.Expand(SampleResults.Spec);
+        var results = trials.Take(2).ToDictionary(t => t.TrialId, t => SampleResults.Completed(t.TrialId, 0.75));
+        results["interpolation-sb-lb"] = new TrialResult
+        {
+            TrialId = "interpolation-sb-lb", Status = TrialStatus.Completed,
+            Interpolation = new InterpolationResult("sb-lb", trials[0].TrialId, trials[1].TrialId,
+                [new InterpolationPoint(-1, 2.5, 0.2, 2.6, 0.19), new InterpolationPoint(0, 0.4, 0.9, 0.5, 0.85), new InterpolationPoint(1, 0.6, 0.8, 0.7, 0.78)]),
+        };
+        StudyFiles.Write(study, new StudyResults(SampleResults.Spec, trials, results));
+
+        Assert.Equal(ExitCodes.Ok, await Run("export", study, "--what", "results", "--format", "json"));
+        using (var json = System.Text.Json.JsonDocument.Parse(_output.ToString()))
+        {
+            var rows = json.RootElement.GetProperty("trials");
+            Assert.Equal(trials.Count, rows.GetArrayLength()); // every cell, finished or not
+            Assert.Equal(0.75, rows[0].GetProperty("result").GetProperty("finalTestAccuracy").GetDouble());
+            Assert.False(rows[2].TryGetProperty("result", out _)); // a pending cell has no result
+            Assert.Equal("r", json.RootElement.GetProperty("sweep").GetString());
+        }
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Run("export", study, "--what", "interpolations", "--format", "json"));
+        using (var json = System.Text.Json.JsonDocument.Parse(_output.ToString()))
+        {
+            var line = Assert.Single(json.RootElement.EnumerateArray());
+            Assert.Equal("sb-lb", line.GetProperty("name").GetString());
+            Assert.Equal([-1.0, 0.0, 1.0], line.GetProperty("points").EnumerateArray().Select(p => p.GetProperty("alpha").GetDouble()));
+        }
+
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Run("export", study, "--what", "interpolations"));
+        var csv = _output.ToString().TrimEnd('\n').Split('\n');
+        Assert.Equal("name,small_trial,large_trial,alpha,train_loss,train_accuracy,test_loss,test_accuracy", csv[0]);
+        Assert.Equal($"sb-lb,{trials[0].TrialId},{trials[1].TrialId},0,0.4,0.9,0.5,0.85", csv[2]);
+        Assert.Equal(4, csv.Length);
     }
 }
