@@ -10,6 +10,7 @@ namespace OrleansSweep.Cli.Tests;
 /// A real cluster of separate processes on loopback: two `orleans-sweep silo` processes (one coordinator-only, one with
 /// a device) sharing a Redis (.ci/run starts it; ORLEANS_SWEEP_TEST_REDIS overrides), driven by the CLI as a client.
 /// </summary>
+[Collection(MultiProcessCollection.Name)]
 public sealed class ClusterCliTests : IAsyncLifetime
 {
     private readonly TemporaryDirectory _work = new("orleans-sweep-cluster-cli");

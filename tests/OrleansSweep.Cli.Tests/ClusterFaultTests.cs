@@ -10,6 +10,7 @@ namespace OrleansSweep.Cli.Tests;
 /// trains, and of every process of the cluster. Nothing may be lost or recorded twice, lost work is bounded by the
 /// checkpoints, and a restarted cluster's grid is bit-identical to an uninterrupted one (CPU, same seeds and threads).
 /// </summary>
+[Collection(MultiProcessCollection.Name)]
 public sealed class ClusterFaultTests : IAsyncLifetime
 {
     private readonly TemporaryDirectory _work = new("orleans-sweep-faults");

@@ -8,6 +8,7 @@ using OrleansSweep.Study;
 namespace OrleansSweep.Cli.Tests;
 
 /// <summary>The embedded mode survives `kill -9`: a real `orleans-sweep run` process is killed mid-sweep, then resumed.</summary>
+[Collection(MultiProcessCollection.Name)]
 public sealed class KillNineTests : IDisposable
 {
     private readonly TemporaryDirectory _work = new("orleans-sweep-kill9");

@@ -11,6 +11,7 @@ namespace OrleansSweep.Cli.Tests;
 /// changes state while the sweep trains, the figures decode, the files download, and the browser reports no error while
 /// the run serves the page.
 /// </summary>
+[Collection(MultiProcessCollection.Name)]
 public sealed class LivePageBrowserTests : IDisposable
 {
     private readonly TemporaryDirectory _work = new("orleans-sweep-live");

@@ -12,6 +12,7 @@ namespace OrleansSweep.Cli.Tests;
 /// and trial grains talk across them) and from the CLI as a client; a client without the certificate, or with another
 /// one, is refused.
 /// </summary>
+[Collection(MultiProcessCollection.Name)]
 public sealed class TlsClusterTests : IAsyncLifetime
 {
     private const string Password = "test-only-password";
