@@ -32,7 +32,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 unit_source="$here/orleans-sweep-silo.service"
 # The section "OrleansSweep" is bound by two options classes: the cluster silo's and the devices' (docs/design.md 4.7).
-options_sources=("$repo"/hosting/OrleansSweep.Hosting/ClusterSilo.cs "$repo"/src/OrleansSweep.Grains/Devices/DeviceOptions.cs "$repo"/hosting/OrleansSweep.Hosting/SiloMetrics.cs)
+options_sources=("$repo"/hosting/OrleansSweep.Hosting/ClusterSilo.cs "$repo"/src/OrleansSweep.Grains/Devices/DeviceOptions.cs "$repo"/hosting/OrleansSweep.Hosting/MetricsOptions.cs)
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (useradd --prefix and chown need it): sudo bash $0"
 for tool in systemd-analyze:systemd systemctl:systemd useradd:passwd install:coreutils timeout:coreutils; do

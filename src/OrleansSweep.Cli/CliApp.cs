@@ -54,9 +54,13 @@ public static class CliApp
             SiloPreflight.CheckMetrics(MetricsOptions.From(settings), deviceFlags.FlagOf);
             return settings;
         }
-        int? PagePort(ParseResult parse) => parse.GetValue(pagePortOption) is int port && port is < 0 or > 65535
-            ? throw new UsageException($"--page-port: {port} is not a port (expected 1..65535, or 0 for none).")
-            : parse.GetValue(pagePortOption);
+        int? PagePort(ParseResult parse)
+        {
+            // Checked (a port, and free) before the study directory is created, like the metrics port.
+            int? port = parse.GetValue(pagePortOption);
+            if (port is int asked and not 0) SiloPreflight.EnsurePortFree("127.0.0.1", asked, "--page-port");
+            return port;
+        }
         bool Interactive(ParseResult parse) => !parse.GetValue(plainOption) && console.Profile.Capabilities.Interactive;
 
         run.SetAction((parse, token) => Guard(errors, async () =>

@@ -43,7 +43,6 @@ public sealed class RunCommand(IAnsiConsole console)
         if (native.Patched) console.MarkupLineInterpolated($"[grey]{native.Message}[/]");
 
         SqliteGrainStorage.EnsureReadable(Path.Combine(study, StudyLayout.StateFileName));
-        if (settings.PagePort is int asked and not 0) SiloPreflight.EnsurePortFree("127.0.0.1", asked, "--page-port");
         int pagePort = settings.PagePort ?? LoopbackPorts.Free();
         await using var cluster = await EmbeddedCluster.StartAsync(settings.DeviceSettings, study, cancellation, pagePort);
         if (pagePort != 0) console.MarkupLineInterpolated($"Live page: {EmbeddedHost.PageUrl(pagePort, spec.Name)}");

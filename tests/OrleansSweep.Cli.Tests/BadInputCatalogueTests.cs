@@ -109,6 +109,8 @@ public sealed class BadInputCatalogueTests : IDisposable
             return t.Run(t.ValidSpec());
         }, "holds a study of a different spec"),
         new("zero slots", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--slots", "0"], "--slots"),
+        new("page port not a port", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--page-port", "70000"], "--page-port: 70000 (expected a TCP port, 1-65535)."),
+        new("metrics port not a port", t => ["run", t.ValidSpec(), "--study", t.StudyPath, "--metrics-port", "-3"], "--metrics-port: -3 is not a port"),
         new("null grid", t => t.Run(t.ValidSpec(s => System.Text.RegularExpressions.Regex.Replace(s, "\"grid\": \\{[^}]*\\}", "\"grid\": null"))),
             "field 'grid' (line"),
         new("name ending in a newline", t => t.Run(t.ValidSpec(s => s.Replace("\"name\": \"bad\"", "\"name\": \"bad\\n\""))), "name"),

@@ -69,6 +69,25 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_of_the_version_before_resumes_bit_identically_and_says_its_threads_were_not_recorded()
+    {
+        var uninterrupted = Train(Store("straight"));
+        var broken = Store("old");
+        Assert.Throws<OperationCanceledException>(() => Train(broken, stopAfterEpoch: 1));
+        foreach (string file in broken.Files()) CheckpointBeforeThreads.Downgrade(file);
+        Assert.Null(CheckpointStore.Read(broken.Files().First()).Threads);
+
+        var resumed = TrialTrainer.Train(_trial, _data, new TrainingContext(torch.CPU, broken, Threads: 1));
+
+        Assert.Equal(1, resumed.ResumedFromEpoch);
+        Assert.Equal(uninterrupted.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)), resumed.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+        Assert.Null(resumed.Epochs[0].TrainAccuracy); // the old checkpoint's epoch never recorded it
+        Assert.Equal(uninterrupted.Epochs.Skip(1).Select(e => e.TrainAccuracy), resumed.Epochs.Skip(1).Select(e => e.TrainAccuracy));
+        Assert.Contains(resumed.Warnings, w => w.StartsWith("resumed from a checkpoint that does not record its threads: continued with 1", StringComparison.Ordinal));
+        Assert.Equal(1, resumed.Threads);
+    }
+
+    [Fact]
     public void An_adam_trial_resumes_bit_identically_its_moment_estimates_and_step_count_included()
     {
         var adam = _trial with { BaseLearningRate = Math.Pow(2, -14), Training = _trial.Training with { Optimizer = "adam", Momentum = 0 } };
@@ -174,5 +193,53 @@ public sealed class CheckpointTests : IDisposable
         fresh.load_py(weights); // PyTorch's pickle format: every key and shape must match
         Assert.False(fresh.state_dict()["stem.weight"].allclose(before));
         Assert.NotEqual(1.0f, fresh.state_dict()["stem_norm.running_var"].mean().item<float>());
+    }
+}
+
+/// <summary>
+/// Checkpoints as the version before this one wrote them: no running training accuracy (keys 12 of the checkpoint, 5 of an
+/// epoch) and no threads (key 13). MessagePack's int keys make them arrays that are simply shorter.
+/// </summary>
+[MessagePack.MessagePackObject]
+public sealed class CheckpointBeforeThreads
+{
+    [MessagePack.Key(0)] public required string TrialId { get; init; }
+    [MessagePack.Key(1)] public required string TrialFingerprint { get; init; }
+    [MessagePack.Key(2)] public required int EpochsDone { get; init; }
+    [MessagePack.Key(3)] public required long Step { get; init; }
+    [MessagePack.Key(4)] public double? InitialLoss { get; init; }
+    [MessagePack.Key(5)] public required byte[] Model { get; init; }
+    [MessagePack.Key(6)] public required byte[] Optimizer { get; init; }
+    [MessagePack.Key(7)] public required byte[] PermutationRng { get; init; }
+    [MessagePack.Key(8)] public required byte[] AugmentationRng { get; init; }
+    [MessagePack.Key(9)] public required List<EpochBeforeTrainAccuracy> Epochs { get; init; }
+    [MessagePack.Key(10)] public int PartialEpochSteps { get; init; }
+    [MessagePack.Key(11)] public double PartialEpochLossSum { get; init; }
+
+    [MessagePack.MessagePackObject]
+    public sealed class EpochBeforeTrainAccuracy
+    {
+        [MessagePack.Key(0)] public int Epoch { get; init; }
+        [MessagePack.Key(1)] public double TrainLoss { get; init; }
+        [MessagePack.Key(2)] public double TestLoss { get; init; }
+        [MessagePack.Key(3)] public double TestAccuracy { get; init; }
+        [MessagePack.Key(4)] public double Seconds { get; init; }
+    }
+
+    /// <summary>Rewrites <paramref name="path"/> as the older version would have written the same checkpoint.</summary>
+    public static void Downgrade(string path)
+    {
+        var current = CheckpointStore.Read(path);
+        var old = new CheckpointBeforeThreads
+        {
+            TrialId = current.TrialId, TrialFingerprint = current.TrialFingerprint, EpochsDone = current.EpochsDone, Step = current.Step,
+            InitialLoss = current.InitialLoss, Model = current.Model, Optimizer = current.Optimizer, PermutationRng = current.PermutationRng,
+            AugmentationRng = current.AugmentationRng, PartialEpochSteps = current.PartialEpochSteps, PartialEpochLossSum = current.PartialEpochLossSum,
+            Epochs = [.. current.Epochs.Select(e => new EpochBeforeTrainAccuracy { Epoch = e.Epoch, TrainLoss = e.TrainLoss, TestLoss = e.TestLoss, TestAccuracy = e.TestAccuracy, Seconds = e.Seconds })],
+        };
+        var options = MessagePack.MessagePackSerializerOptions.Standard;
+        byte[] payload = MessagePack.MessagePackSerializer.Serialize(old, options);
+        File.WriteAllBytes(path, MessagePack.MessagePackSerializer.Serialize(
+            new CheckpointEnvelope { Payload = payload, Sha256 = System.Security.Cryptography.SHA256.HashData(payload) }, options));
     }
 }

@@ -34,8 +34,6 @@ public sealed class TrialTensorBoard
         if (firstStep == 0) _writer.add_text("hparams", Hyperparameters(trial), 0);
     }
 
-    public string Directory => _writer.LogDir;
-
     /// <summary>After SGD step <paramref name="step"/> (1-based): written every <see cref="StepInterval"/> steps, or when <paramref name="always"/>.</summary>
     public void Step(long step, double loss, double learningRate, bool always = false)
     {

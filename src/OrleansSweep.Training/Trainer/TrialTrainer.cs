@@ -75,6 +75,10 @@ public static class TrialTrainer
                 resumedFrom = checkpoint.EpochsDone;
                 resumedFromStep = checkpoint.Step;
                 (resumeSteps, resumeLossSum, resumeCorrect) = (checkpoint.PartialEpochSteps, checkpoint.PartialEpochLossSum, checkpoint.PartialEpochCorrect);
+                // A checkpoint from before threads were recorded cannot say which it trained with (TrialSetup.ThreadsFor).
+                if (checkpoint.Threads is null && trial.Training.Threads is null && context.Threads is int now)
+                    warnings.Add($"resumed from a checkpoint that does not record its threads: continued with {now}; if the trial began " +
+                                 "with others (an older version's cores / slots), its later numbers differ from an uninterrupted run's.");
             }
         }
         var board = context.TensorBoardRun is { } run ? new TrialTensorBoard(run, trial, step) : null;

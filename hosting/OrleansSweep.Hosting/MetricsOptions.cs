@@ -45,9 +45,7 @@ public sealed class MetricsOptions
     }
 
     /// <summary>The scrape URL, e.g. http://127.0.0.1:9464/metrics (IPv6 addresses in brackets); null when none is served.</summary>
-    public string? ScrapeUrl => MetricsPort == 0 ? null : $"{Prefix}metrics";
-
-    private string Prefix => $"http://{Host}:{MetricsPort}/";
+    public string? ScrapeUrl => MetricsPort == 0 ? null : $"http://{Host}:{MetricsPort}/metrics";
 
     private string Host => IPAddress.Parse(MetricsAddress).AddressFamily == AddressFamily.InterNetworkV6 ? $"[{MetricsAddress}]" : MetricsAddress;
 
