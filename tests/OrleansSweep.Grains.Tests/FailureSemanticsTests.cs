@@ -62,6 +62,7 @@ public sealed class FailureSemanticsTests : IAsyncLifetime
 
         Assert.Equal(SweepState.Completed, final.State);
         var plain = final.Results["bs16-lr2^-8-none-s0"];
+        Assert.False(final.TransientFailures.ContainsKey(plain.TrialId), "the plain trial was retried");
         Assert.Equal((TrialStatus.Completed, 1), (plain.Status, plain.Attempts));
 
         var flaky = final.Results["bs16-lr2^-7-none-s0"];

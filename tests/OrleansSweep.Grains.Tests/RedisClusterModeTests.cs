@@ -38,7 +38,8 @@ public sealed class RedisClusterModeTests
             // 30 epochs of ~0.2 s: the cluster is stopped after the first, with ample margin before a trial could end.
             learningRates: ["2^-8", "2^-7"], epochs: 30));
 
-        await using (var first = await TestClusters.StartAsync(redis: Redis, serviceId: serviceId, artifactRoot: artifacts))
+        await using (var first = await TestClusters.StartAsync(redis: Redis, serviceId: serviceId, artifactRoot: artifacts,
+            leaseDuration: TimeSpan.FromSeconds(2)))
         {
             var client = new SweepClient(first.Client);
             await client.StartAsync(spec);
@@ -46,7 +47,8 @@ public sealed class RedisClusterModeTests
             await first.StopAllSilosAsync(); // the whole cluster goes down mid-sweep
         }
 
-        await using var second = await TestClusters.StartAsync(redis: Redis, serviceId: serviceId, artifactRoot: artifacts);
+        await using var second = await TestClusters.StartAsync(redis: Redis, serviceId: serviceId, artifactRoot: artifacts,
+            leaseDuration: TimeSpan.FromSeconds(2));
         // Nobody calls the sweep: its reminder must wake it. Watch the artifacts, not the grain (a call would activate it).
         var finals = new[] { "bs16-lr2^-8-none-s0", "bs16-lr2^-7-none-s0" }.Select(t => Path.Combine(artifacts, "trials", t, "final.pt")).ToList();
         var until = DateTime.UtcNow.AddMinutes(2);

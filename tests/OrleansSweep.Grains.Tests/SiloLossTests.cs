@@ -35,7 +35,8 @@ public sealed class SiloLossTests
         using var work = new TemporaryDirectory("orleans-sweep-kill");
         SyntheticFashion.Write(work.Combine("data"), trainCount: 192, testCount: 20);
         await using var cluster = await TestClusters.StartAsync(silos: 3, coordinatorHasDevices: false,
-            stateFile: work.Combine("state.db"), artifactRoot: work.Combine("artifacts"), slotsPerDevice: 1);
+            stateFile: work.Combine("state.db"), artifactRoot: work.Combine("artifacts"), slotsPerDevice: 1,
+            leaseDuration: TimeSpan.FromSeconds(2));
         var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("kill", work.Combine("data"), batchSizes: [16, 32],
             learningRates: ["2^-8", "2^-7"], epochs: 12));
         var client = new SweepClient(cluster.Client);

@@ -23,9 +23,12 @@ public static class TestClusters
     /// <param name="services">Extra silo services, e.g. a test double for the trial executor.</param>
     /// <param name="redis">Cluster mode: state and reminders in this Redis (membership stays the test cluster's own).</param>
     /// <param name="serviceId">Orleans service id: the same one sees the same Redis state across clusters.</param>
+    /// <param name="leaseDuration">How long a trial's lease lasts without a heartbeat. Short (2 s) only where a test needs a
+    /// lost silo's trials back quickly: under a loaded 2-core CI machine a 2 s lease can expire on a live silo, and a
+    /// retried trial would break a test that counts attempts.</param>
     public static async Task<InProcessTestCluster> StartAsync(int silos = 1, bool coordinatorHasDevices = true, string? stateFile = null,
         string? artifactRoot = null, Action<IServiceCollection>? services = null, int slotsPerDevice = 2, string? redis = null,
-        string? serviceId = null)
+        string? serviceId = null, TimeSpan? leaseDuration = null)
     {
         var builder = new InProcessTestClusterBuilder((short)silos);
         if (serviceId is not null) builder.Options.ServiceId = serviceId;
@@ -44,7 +47,7 @@ public static class TestClusters
                 s =>
                 {
                     s.DefaultMaxConcurrentTrials = 2;
-                    s.LeaseDuration = TimeSpan.FromSeconds(2);
+                    s.LeaseDuration = leaseDuration ?? TimeSpan.FromSeconds(15);
                     s.HeartbeatInterval = TimeSpan.FromMilliseconds(200);
                     s.Retry = new RetryBackoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), MaxAttempts: 3);
                     s.ReminderPeriod = TimeSpan.FromSeconds(2);
