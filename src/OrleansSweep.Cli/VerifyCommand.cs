@@ -25,7 +25,15 @@ public static class VerifyCommand
             console.Profile.Out.Writer.WriteLine(JsonSerializer.Serialize(new
             {
                 study = study.Spec.Name,
-                findings = findings.Select(f => new { id = f.Id, claim = f.Claim, verdict = Verdict(f.Verdict), measured = f.Measured }),
+                rules = study.Spec.Findings ?? new FindingsSpec(),
+                rulesFrom = study.Spec.Findings is null ? "defaults" : "spec",
+                findings = findings.Select(f => new
+                {
+                    id = f.Id, claim = f.Claim, verdict = Verdict(f.Verdict), measured = f.Measured,
+                    margin = f.Evidence?.Margin, noise = f.Evidence?.Noise, seeds = f.Evidence?.Seeds, unit = f.Evidence?.Unit,
+                    confidence = f.Evidence?.Confidence,
+                    perSeed = f.Evidence?.PerSeed.Select(s => new { seed = s.Seed, margin = s.Margin }),
+                }),
             }, SweepSpecLoader.JsonOptions));
             return exit;
         }
@@ -36,13 +44,18 @@ public static class VerifyCommand
             {
                 FindingVerdict.Holds => "[green]holds[/]",
                 FindingVerdict.DoesNotHold => "[red]does not hold[/]",
+                FindingVerdict.WithinNoise => "[yellow]within noise[/]",
+                FindingVerdict.CannotBeJudged => "[yellow]one seed: cannot be judged[/]",
                 _ => "[grey]not applicable[/]",
             };
             console.MarkupLine($"{mark}  [bold]{Markup.Escape(f.Id)}[/]: {Markup.Escape(f.Claim)}");
             console.MarkupLine($"      measured: {Markup.Escape(f.Measured)}");
+            if (f.Evidence is { } e)
+                console.MarkupLine(Markup.Escape(FormattableString.Invariant(
+                    $"      margin {e.Margin:0.###} {e.Unit}, noise {(e.Noise is double n ? $"+/- {n:0.###} ({e.Confidence * 100:0.#}% interval over {e.Seeds} seeds)" : "unknown (one seed)")}")));
         }
         if (applicable.Count == 0) console.MarkupLine("[red]error:[/] none of the papers' findings applies to this study.");
-        else console.MarkupLineInterpolated($"{applicable.Count(f => f.Verdict == FindingVerdict.Holds)} of {applicable.Count} applicable findings hold.");
+        else console.MarkupLineInterpolated($"{applicable.Count(f => f.Verdict == FindingVerdict.Holds)} of {applicable.Count} applicable findings hold (thresholds and confidence: {(study.Spec.Findings is null ? "the defaults" : "the study's config")}).");
         return exit;
     }
 
@@ -50,6 +63,8 @@ public static class VerifyCommand
     {
         FindingVerdict.Holds => "holds",
         FindingVerdict.DoesNotHold => "does-not-hold",
+        FindingVerdict.WithinNoise => "within-noise",
+        FindingVerdict.CannotBeJudged => "cannot-be-judged",
         _ => "not-applicable",
     };
 }

@@ -22,31 +22,79 @@ public class PaperFindingsTests
     private static Finding Get(SweepSpec spec, Dictionary<string, TrialResult> results, string id) =>
         PaperFindings.Check(spec, results).Single(f => f.Id == id);
 
-    /// <summary>A Masters &amp; Luschi style no-BN grid: stable LRs shrink from 4 (m = 8) to 1 (m = 512).</summary>
-    private static (SweepSpec, Dictionary<string, TrialResult>) NoBnGrid(int bestBatch)
+    /// <summary>
+    /// A Masters &amp; Luschi style no-BN grid over three seeds: stable LRs shrink from 4 (m = 8) to 1 (m = 512); each seed
+    /// a little better than the last (0.2 points), so the seeds agree but are not identical.
+    /// </summary>
+    private static (SweepSpec, Dictionary<string, TrialResult>) NoBnGrid(int bestBatch, string seeds = "[0, 1, 2]")
     {
-        var spec = Spec("""{ "batchSizes": [8, 32, 128, 512], "baseLearningRates": ["2^-12", "2^-10", "2^-8", "2^-6"], "bnModes": ["none"] }""");
+        var spec = Spec($$"""{ "batchSizes": [8, 32, 128, 512], "baseLearningRates": ["2^-12", "2^-10", "2^-8", "2^-6"], "bnModes": ["none"], "seeds": {{seeds}} }""");
         int[] stableCount = [4, 3, 2, 1];
         var results = new Dictionary<string, TrialResult>();
         foreach (var t in GridExpander.Expand(spec))
         {
             int b = spec.Grid.BatchSizes.ToList().IndexOf(t.BatchSize), l = spec.Grid.BaseLearningRates.ToList().IndexOf(t.BaseLearningRate);
-            results[t.TrialId] = l < stableCount[b] ? Converged(t, t.BatchSize == bestBatch ? 0.85 : 0.80 - 0.01 * l) : Diverged(t);
+            results[t.TrialId] = l < stableCount[b] ? Converged(t, (t.BatchSize == bestBatch ? 0.85 : 0.80 - 0.01 * l) + 0.002 * t.Seed) : Diverged(t);
         }
         return (spec, results);
     }
 
     [Fact]
-    public void Small_batch_best_and_a_narrowing_stable_range_are_computed_from_the_grid()
+    public void Small_batch_best_and_a_narrowing_stable_range_are_computed_from_the_grid_with_their_margin_and_noise()
     {
         var (spec, results) = NoBnGrid(bestBatch: 8);
         var best = Get(spec, results, "small-batches-best-without-bn");
         Assert.Equal(FindingVerdict.Holds, best.Verdict);
-        Assert.Contains("best 85.0% at m = 8", best.Measured);
+        Assert.Contains("best 85.2% at m = 8", best.Measured);
+        // Per seed: best small (85.0 + 0.2 s) minus best large (80.0 + 0.2 s) = 5 points, identical: no noise.
+        var evidence = best.Evidence!;
+        Assert.Equal((3, "accuracy points"), (evidence.Seeds, evidence.Unit));
+        Assert.Equal(5, evidence.Margin, 9);
+        Assert.Equal(0, evidence.Noise!.Value, 9);
 
         var range = Get(spec, results, "stable-range-narrows[none]");
         Assert.Equal(FindingVerdict.Holds, range.Verdict);
         Assert.Contains("8: 4 (2^-12..2^-6), 32: 3 (2^-12..2^-8), 128: 2 (2^-12..2^-10), 512: 1 (2^-12..2^-12); Spearman rho(m, width) = -1.00", range.Measured);
+        // eta = m x eta~: the largest stable eta~ and the eta it means.
+        Assert.Contains("largest stable eta~ per batch: 8: 2^-6 (eta 0.125), 32: 2^-8 (eta 0.125), 128: 2^-10 (eta 0.125), 512: 2^-12 (eta 0.125)", range.Measured);
+        Assert.Equal(-0.7 - -1.0, range.Evidence!.Margin, 9);
+    }
+
+    [Fact]
+    public void One_seed_cannot_be_judged_and_a_margin_inside_the_seed_spread_is_within_noise()
+    {
+        var (spec, results) = NoBnGrid(bestBatch: 8, seeds: "[0]");
+        var best = Get(spec, results, "small-batches-best-without-bn");
+        Assert.Equal(FindingVerdict.CannotBeJudged, best.Verdict);
+        Assert.Null(best.Evidence!.Noise);
+        Assert.Equal(FindingVerdict.CannotBeJudged, Get(spec, results, "stable-range-narrows[none]").Verdict);
+
+        // Seed 0: small batches 5 points ahead; seed 1: 4 points behind; seed 2: 1 point ahead. Mean 0.67, far inside the spread.
+        (spec, results) = NoBnGrid(bestBatch: 8);
+        foreach (var t in GridExpander.Expand(spec).Where(t => t.BatchSize == 128 && results[t.TrialId].Status == TrialStatus.Completed))
+            results[t.TrialId] = Converged(t, t.Seed switch { 0 => 0.80, 1 => 0.89, _ => 0.84 });
+        var noisy = Get(spec, results, "small-batches-best-without-bn");
+        Assert.Equal(FindingVerdict.WithinNoise, noisy.Verdict);
+        Assert.Equal([5.0, -3.8, 1.4], noisy.Evidence!.PerSeed.Select(m => Math.Round(m.Margin, 6)));
+        Assert.True(noisy.Evidence.Noise > Math.Abs(noisy.Evidence.Margin));
+    }
+
+    [Fact]
+    public void A_cell_that_never_diverged_but_stayed_at_chance_is_not_stable()
+    {
+        var (spec, results) = NoBnGrid(bestBatch: 8);
+        // m = 512 trains at every LR without diverging, but its extra LRs stay at 15% (chance is 10%, stable needs 20%).
+        foreach (var t in GridExpander.Expand(spec).Where(t => t.BatchSize == 512 && results[t.TrialId].Status == TrialStatus.Diverged))
+            results[t.TrialId] = Converged(t, 0.15);
+        var range = Get(spec, results, "stable-range-narrows[none]");
+        Assert.Contains("512: 1 (2^-12..2^-12)", range.Measured);
+        Assert.Equal(FindingVerdict.Holds, range.Verdict);
+
+        // A spec that calls 1.2x chance stable sees four stable LRs at m = 512: no narrowing.
+        var lenient = spec with { Findings = new FindingsSpec { StableAccuracyOverChance = 1.2 } };
+        var widened = Get(lenient, results, "stable-range-narrows[none]");
+        Assert.Contains("512: 4 (2^-12..2^-6)", widened.Measured);
+        Assert.Equal(FindingVerdict.DoesNotHold, widened.Verdict);
     }
 
     [Fact]
@@ -63,7 +111,9 @@ public class PaperFindingsTests
     public void A_large_batch_winning_or_a_widening_range_is_reported_as_not_holding()
     {
         var (spec, results) = NoBnGrid(bestBatch: 128);
-        Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "small-batches-best-without-bn").Verdict);
+        var best = Get(spec, results, "small-batches-best-without-bn");
+        Assert.Equal(FindingVerdict.DoesNotHold, best.Verdict);
+        Assert.Equal(-5, best.Evidence!.Margin, 9);
 
         // m = 128 and 512 stable at every LR: widths 4, 3, 4, 4 are no narrowing trend (and 512 is as wide as 8).
         foreach (var t in GridExpander.Expand(spec).Where(t => t.BatchSize >= 128)) results[t.TrialId] = Converged(t, 0.8);
@@ -73,22 +123,26 @@ public class PaperFindingsTests
     [Fact]
     public void The_best_ghost_bn_size_is_found_per_sgd_batch()
     {
-        var spec = Spec("""{ "batchSizes": [128, 512], "baseLearningRates": ["2^-9", "2^-7"], "bnModes": ["ghost:2", "ghost:8", "ghost:32", "batch"] }""");
+        var spec = Spec("""{ "batchSizes": [128, 512], "baseLearningRates": ["2^-9", "2^-7"], "bnModes": ["ghost:2", "ghost:8", "ghost:32", "batch"], "seeds": [0, 1] }""");
         var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, t.BnMode switch
         {
             "ghost:8" => t.BatchSize == 128 ? 0.86 : 0.84,
             "ghost:32" => 0.83,
             _ => 0.80,
-        } - (t.BaseLearningRate > 0.005 ? 0.01 : 0)));
+        } - (t.BaseLearningRate > 0.005 ? 0.01 : 0) + 0.001 * t.Seed));
         var finding = Get(spec, results, "best-ghost-bn-size");
         Assert.Equal(FindingVerdict.Holds, finding.Verdict);
-        Assert.Contains("m = 128: best BN batch 8 (86.0%; 2: 80.0%, 8: 86.0%, 32: 83.0%, 128: 80.0%)", finding.Measured);
-        Assert.Contains("m = 512: best BN batch 8 (84.0%", finding.Measured);
+        Assert.Contains("m = 128: best BN batch 8 (86.1%; 2: 80.1%, 8: 86.1%, 32: 83.1%, 128: 80.1%)", finding.Measured);
+        Assert.Contains("m = 512: best BN batch 8 (84.1%", finding.Measured);
+        // The smaller margin of the two SGD batches, per seed: m = 512, 84 - 83 = 1 point.
+        Assert.Equal(1, finding.Evidence!.Margin, 9);
 
-        results[GridExpander.TrialIdFor(512, Math.Pow(2, -9), BnMode.Parse("ghost:32"), 0)] = Converged(GridExpander.Expand(spec)[0], 0.9) with
+        // Both seeds find BN batch 32 best at m = 512: the claim fails there.
+        foreach (int seed in new[] { 0, 1 })
         {
-            TrialId = GridExpander.TrialIdFor(512, Math.Pow(2, -9), BnMode.Parse("ghost:32"), 0),
-        };
+            string id = GridExpander.TrialIdFor(512, Math.Pow(2, -9), BnMode.Parse("ghost:32"), seed);
+            results[id] = results[id] with { FinalTestAccuracy = 0.9 + 0.01 * seed };
+        }
         Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "best-ghost-bn-size").Verdict);
     }
 
@@ -104,21 +158,23 @@ public class PaperFindingsTests
             EvaluationSubset = 1000, TrainLoss = trainLoss,
             Sharpness = [new("full", 1e-3, phi, 0.1, 0.2, 10, 11, 1), new("full", 5e-4, phi / 4, 0.1, 0.2, 10, 11, 1)],
         };
-        // Medians: SB 2, LB 25 (one LB seed is an outlier at 1).
-        double[] sb = [1, 2, 3], lb = [25, 1, 30];
+        // Per seed LB / SB = 25, 22.5, 23.3: every seed well above 10x (medians SB 2, LB 45).
+        double[] sb = [1, 2, 3], lb = [25, 45, 70];
         var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
             ? Converged(t, 0.82, Sharp(sb[t.Seed], 0.10)) : Converged(t, 0.78, Sharp(lb[t.Seed], lbTrainLoss)));
 
         var sharper = Get(spec, results, "large-batch-sharper");
         Assert.Equal(FindingVerdict.Holds, sharper.Verdict);
-        Assert.Contains("full@0.001: 25 / 2 = 12.5x", sharper.Measured);
+        Assert.Contains("full@0.001: 45 / 2 = 22.5x", sharper.Measured);
+        Assert.Contains("judged by full@0.001, LB/SB per seed: s0 25x, s1 22.5x, s2 23.3x", sharper.Measured);
+        Assert.Equal(Math.Log10(70.0 / 3 / 10), sharper.Evidence!.PerSeed[2].Margin, 9);
         var worse = Get(spec, results, "large-batch-generalises-worse");
         Assert.Equal(FindingVerdict.Holds, worse.Verdict);
         // These analyses predate the training accuracy: the loss gap stands in, and says so.
         Assert.Contains("test accuracy 78.0% vs 82.0%; generalisation gap as test minus training loss (training accuracy was not recorded) " +
                         "0.17 vs 0.08; training loss at the final weights 0.05 vs 0.1", worse.Measured);
 
-        lb[0] = 10; // median 10: only 5x
+        lb = [5, 8, 12]; // 5x, 4x, 4x: below 10x in every seed, clear of the noise
         results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
             ? Converged(t, 0.82, Sharp(sb[t.Seed], 0.10)) : Converged(t, 0.78, Sharp(lb[t.Seed], lbTrainLoss)));
         Assert.Equal(FindingVerdict.DoesNotHold, Get(spec, results, "large-batch-sharper").Verdict);
@@ -148,7 +204,9 @@ public class PaperFindingsTests
             ? Converged(t, 0.90, Fit(0.995, 0.01)) : Converged(t, 0.88, Fit(0.999, 0.05)));
         var worse = Get(spec, results, "large-batch-generalises-worse");
         Assert.Equal(FindingVerdict.Holds, worse.Verdict);
-        Assert.Contains("test accuracy 88.0% vs 90.0%; training accuracy at the final weights 99.9% vs 99.5%; generalisation gap 11.9 vs 9.5 points", worse.Measured);
+        Assert.Contains("test accuracy at the final weights 88.0% vs 90.0%; training accuracy at the final weights 99.9% vs 99.5%; generalisation gap 11.9 vs 9.5 points", worse.Measured);
+        // Per seed the smaller of 2.0 (test accuracy) and 2.4 (gap) points.
+        Assert.Equal(2, worse.Evidence!.Margin, 9);
 
         // A large batch that fits the training set less (80%) has the lower test accuracy but the smaller gap: not the paper's finding.
         results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
@@ -162,5 +220,35 @@ public class PaperFindingsTests
         var spec = Spec("""{ "batchSizes": [16, 64], "baseLearningRates": ["2^-8"], "bnModes": ["batch"] }""");
         var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, 0.8));
         Assert.All(PaperFindings.Check(spec, results), f => Assert.Equal(FindingVerdict.NotApplicable, f.Verdict));
+    }
+}
+
+public class FindingEvidenceTests
+{
+    private static FindingEvidence Of(double confidence, params double[] margins) =>
+        FindingEvidence.FromSeeds("points", margins.Select((m, i) => new SeedMargin(i, m)).ToList(), confidence);
+
+    [Fact]
+    public void Noise_is_the_half_width_of_the_paired_t_interval_over_seeds()
+    {
+        // Margins 1, 2, 3: mean 2, s = 1, t(2 df, 0.95) = 2.919986 (tables): half-width 2.919986 / sqrt(3) = 1.685854.
+        var evidence = Of(0.9, 1, 2, 3);
+        Assert.Equal(2, evidence.Margin, 12);
+        Assert.Equal(1.685854, evidence.Noise!.Value, 5);
+        Assert.Equal(FindingVerdict.Holds, evidence.Verdict);
+        // At 99% (t = 9.924843): half-width 5.730, wider than the margin.
+        Assert.Equal(5.730111, Of(0.99, 1, 2, 3).Noise!.Value, 5);
+        Assert.Equal(FindingVerdict.WithinNoise, Of(0.99, 1, 2, 3).Verdict);
+    }
+
+    [Fact]
+    public void Verdicts_follow_the_interval_and_one_seed_has_none()
+    {
+        Assert.Equal(FindingVerdict.DoesNotHold, Of(0.9, -3, -2, -4).Verdict);
+        Assert.Equal(FindingVerdict.WithinNoise, Of(0.9, -1, 2).Verdict);
+        Assert.Equal(FindingVerdict.WithinNoise, Of(0.9, 0, 0).Verdict); // a zero margin is no evidence either way
+        Assert.Equal(FindingVerdict.Holds, Of(0.9, 1, 1).Verdict);        // seeds that agree exactly: no noise
+        var one = Of(0.9, 7);
+        Assert.Equal((FindingVerdict.CannotBeJudged, 7.0, (double?)null), (one.Verdict, one.Margin, one.Noise));
     }
 }

@@ -44,6 +44,9 @@ public enum FailureKind
 /// </summary>
 public sealed record EpochMetrics(int Epoch, double TrainLoss, double TestLoss, double TestAccuracy, double Seconds, double? TrainAccuracy = null);
 
+/// <summary>Mean cross-entropy and accuracy of a network on <paramref name="Images"/> images.</summary>
+public sealed record FitMeasurement(int Images, double Loss, double Accuracy);
+
 public sealed record TrialResult
 {
     public required string TrialId { get; init; }
@@ -52,6 +55,13 @@ public sealed record TrialResult
     /// <summary>Median test accuracy of the final (up to) five epochs (Masters &amp; Luschi); null unless completed.</summary>
     public double? FinalTestAccuracy { get; init; }
     public double? FinalTestLoss { get; init; }
+    /// <summary>
+    /// Training loss and accuracy at the final weights, BN in eval mode, on a fixed draw of training images as many as
+    /// the test set's (null: not completed, or a result of a version before it was recorded). Beside the last epoch's
+    /// test metrics, which are at the same weights, it splits a finding into optimisation (how well the network fits
+    /// the training set) and generalisation (the gap between the two).
+    /// </summary>
+    public FitMeasurement? FinalTrainFit { get; init; }
     /// <summary>Epoch (1-based) and loss at which divergence was detected.</summary>
     public int? DivergedAtEpoch { get; init; }
     public double? DivergenceLoss { get; init; }
@@ -75,6 +85,14 @@ public sealed record TrialResult
     public IReadOnlyList<string> Warnings { get; init; } = [];
     /// <summary>Sharpness and Hessian eigenvalue, when the spec asked for them and the trial completed.</summary>
     public TrialAnalysis? Analysis { get; init; }
+    /// <summary>Test accuracy at the final weights (the last epoch's), where <see cref="FinalTestAccuracy"/> is a median of five epochs.</summary>
+    [JsonIgnore]
+    public double? FinalWeightsTestAccuracy => Status == TrialStatus.Completed ? Epochs.LastOrDefault()?.TestAccuracy ?? FinalTestAccuracy : null;
+
+    /// <summary>Training accuracy at the final weights: this result's own, or its analysis's where it predates it.</summary>
+    [JsonIgnore]
+    public double? FinalWeightsTrainAccuracy => Status == TrialStatus.Completed ? FinalTrainFit?.Accuracy ?? Analysis?.TrainAccuracy : null;
+
     /// <summary>Set for the sweep's interpolation jobs instead of epochs.</summary>
     public InterpolationResult? Interpolation { get; init; }
 }

@@ -102,6 +102,7 @@ public static partial class SpecValidator
         Check(spec.Execution.MaxConcurrentTrials is null or >= 1,
             $"execution.maxConcurrentTrials: {spec.Execution.MaxConcurrentTrials} (expected >= 1, or omit it to use every device slot).");
         if (spec.Analysis is { } analysis) ValidateAnalysis(spec, analysis, errors);
+        if (spec.Findings is { } findings) ValidateFindings(findings, errors);
         return errors;
     }
 
@@ -156,6 +157,23 @@ public static partial class SpecValidator
                 $"{at}: small and large use different BN modes (expected the same network on both ends).");
         }
         CheckDistinct(a.Interpolations.Select(i => i.Name), "analysis.interpolations names", errors);
+    }
+
+    private static void ValidateFindings(FindingsSpec f, List<string> errors)
+    {
+        void Check(bool ok, FormattableString message) { if (!ok) errors.Add(FormattableString.Invariant(message)); }
+
+        Check(double.IsFinite(f.Confidence) && f.Confidence is > 0 and < 1, $"findings.confidence: {f.Confidence} (expected a number between 0 and 1, e.g. 0.9).");
+        Check(double.IsFinite(f.StableAccuracyOverChance) && f.StableAccuracyOverChance is >= 0 and < ChanceLevel.Classes,
+            $"findings.stableAccuracyOverChance: {f.StableAccuracyOverChance} (expected a multiple of chance accuracy from 0 to below {ChanceLevel.Classes}, e.g. 2).");
+        Check(f.SmallBatchLimit >= 1, $"findings.smallBatchLimit: {f.SmallBatchLimit} (expected a batch size >= 1).");
+        Check(double.IsFinite(f.NarrowingCorrelation) && f.NarrowingCorrelation is >= -1 and <= 1,
+            $"findings.narrowingCorrelation: {f.NarrowingCorrelation} (expected a rank correlation from -1 to 1, e.g. -0.7).");
+        Check(f.GhostBestMin >= 1 && f.GhostBestMax >= f.GhostBestMin,
+            $"findings.ghostBestMin / ghostBestMax: {f.GhostBestMin} / {f.GhostBestMax} (expected 1 <= ghostBestMin <= ghostBestMax).");
+        Check(double.IsFinite(f.SharpnessRatio) && f.SharpnessRatio > 0, $"findings.sharpnessRatio: {f.SharpnessRatio} (expected a finite ratio > 0, e.g. 10).");
+        Check(f.SharpnessMeasure is null || System.Text.RegularExpressions.Regex.IsMatch(f.SharpnessMeasure, @"^[a-z]+@[0-9.eE+-]+$"),
+            $"findings.sharpnessMeasure: '{f.SharpnessMeasure}' (expected space@eps, e.g. filter@0.001, or omit it).");
     }
 
     private static void CheckDistinct<T>(IEnumerable<T> values, string field, List<string> errors)

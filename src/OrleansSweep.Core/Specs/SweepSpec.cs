@@ -14,6 +14,8 @@ public sealed record SweepSpec
     public ExecutionSpec Execution { get; init; } = new();
     /// <summary>Loss-landscape measurements after training (sharpness, Hessian eigenvalue, interpolations); null: none.</summary>
     public AnalysisSpec? Analysis { get; init; }
+    /// <summary>Thresholds and confidence `verify` judges the papers' findings by; null: <see cref="FindingsSpec"/>'s defaults.</summary>
+    public FindingsSpec? Findings { get; init; }
 }
 
 public sealed record DatasetSpec
