@@ -54,6 +54,8 @@ public static class StudyFiles
         Text<TrialCells>("status", r => (r.Result?.Status ?? TrialStatus.Pending).ToString().ToLowerInvariant()),
         Real<TrialCells>("final_test_accuracy", r => r.Result?.FinalTestAccuracy),
         Real<TrialCells>("final_test_loss", r => r.Result?.FinalTestLoss),
+        Real<TrialCells>("final_train_loss", r => r.Result?.FinalTrainFit?.Loss),
+        Real<TrialCells>("final_train_accuracy", r => r.Result?.FinalTrainFit?.Accuracy),
         Int<TrialCells>("epochs_run", r => r.Result?.Epochs.Count), Int<TrialCells>("diverged_at_epoch", r => r.Result?.DivergedAtEpoch),
         Real<TrialCells>("divergence_loss", r => r.Result?.DivergenceLoss), Real<TrialCells>("seconds", r => r.Result?.Seconds),
         Text<TrialCells>("device", r => r.Result?.Device), Int<TrialCells>("threads", r => r.Result?.Threads),

@@ -6,6 +6,7 @@ using OrleansSweep.Training.Data;
 using OrleansSweep.Training.Native;
 using OrleansSweep.Training.Trainer;
 using TorchSharp;
+using TorchSharp.PyBridge;
 
 namespace OrleansSweep.Training.Tests;
 
@@ -42,6 +43,32 @@ public sealed class TrainerTests : IDisposable
             $"train loss {result.Epochs[0].TrainLoss} -> {result.Epochs[^1].TrainLoss}");
         Assert.True(result.FinalTestAccuracy > 0.3, $"accuracy {result.FinalTestAccuracy}");
         Assert.Equal(Statistics.FinalAccuracy(result.Epochs), result.FinalTestAccuracy);
+    }
+
+    [Fact]
+    public void A_completed_trial_records_how_its_final_weights_fit_a_fixed_draw_of_training_images()
+    {
+        using var work = new TemporaryDirectory();
+        var trial = Trial(bn: "batch", epochs: 2);
+        var data = DatasetCatalog.Load(trial.Dataset);
+        string weights = work.Combine("final.pt");
+        var result = TrialTrainer.Train(trial, data, new TrainingContext(torch.CPU, FinalWeightsPath: weights));
+
+        // As many training images as test images (100 of 512), measured like the test set: the exported final weights,
+        // BN in eval mode, on the seeded draw every trial of the sweep shares.
+        var fit = result.FinalTrainFit!;
+        Assert.Equal(100, fit.Images);
+        using var fresh = Models.ModelFactory.Create(trial.Model, trial.ParsedBnMode, seed: 99, data.Train.Channels, data.Train.Height, data.Train.Width);
+        fresh.load_py(weights);
+        using var tensors = TensorData.Create(data, torch.CPU);
+        var (images, labels) = Landscape.TrialAnalyzer.EvaluationSubset(tensors, 100, trial.Dataset.SubsetSeed);
+        using (images)
+        using (labels)
+            Assert.Equal(TrialTrainer.Evaluate(fresh, images, labels, 1000), (fit.Loss, fit.Accuracy));
+        Assert.Equal(fit.Accuracy, result.FinalWeightsTrainAccuracy);
+        Assert.Equal(result.Epochs[^1].TestAccuracy, result.FinalWeightsTestAccuracy);
+
+        Assert.Null(Train(Trial(lr: "2^4")).FinalTrainFit); // diverged: nothing fits
     }
 
     [Theory]

@@ -153,12 +153,14 @@ public static class TrialTrainer
         }
 
         if (context.FinalWeightsPath is { } weightsPath) ExportForPyTorch(model, weightsPath);
+        var fit = FinalTrainFit(model, tensors, trial);
         var analysis = trial.Analysis is { } analysisSpec
             ? TrialAnalyzer.Analyze(analysisSpec, trial.Seed, trial.Training.EvaluationBatchSize, model, tensors, cancellation)
             : null;
         return Result(TrialStatus.Completed) with
         {
             Analysis = analysis,
+            FinalTrainFit = fit,
             FinalTestAccuracy = Statistics.FinalAccuracy(epochs),
             FinalTestLoss = Statistics.FinalLoss(epochs),
         };
@@ -194,6 +196,23 @@ public static class TrialTrainer
         finally
         {
             model.train(wasTraining);
+        }
+    }
+
+    /// <summary>
+    /// How well the final weights fit the training set, measured like the test set (BN in eval mode, no augmentation) on
+    /// a seeded draw of as many training images as there are test images: the same draw for every trial of a sweep (it
+    /// depends only on the data and dataset.subsetSeed), and the same standard error as the test accuracy beside it.
+    /// </summary>
+    public static FitMeasurement FinalTrainFit(nn.Module<Tensor, Tensor> model, TensorData tensors, TrialSpec trial)
+    {
+        int size = (int)Math.Min(tensors.TestImages.shape[0], tensors.TrainImages.shape[0]);
+        var (images, labels) = TrialAnalyzer.EvaluationSubset(tensors, size, trial.Dataset.SubsetSeed);
+        using (images)
+        using (labels)
+        {
+            var (loss, accuracy) = Evaluate(model, images, labels, trial.Training.EvaluationBatchSize);
+            return new FitMeasurement(size, loss, accuracy);
         }
     }
 
