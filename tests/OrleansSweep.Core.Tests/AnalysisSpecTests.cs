@@ -179,15 +179,17 @@ public class AnalysisSpecTests
 
         var analysis = read with
         {
-            Sharpness = [Phi("filter", 5e-4, 1), Phi("filter", 1e-3, 2, start: 5e-4)],
+            Sharpness = [Phi("filter", 5e-4, 1), Phi("filter", 1e-3, 2, start: 5e-4) with { StartLoss = 0.101 }],
             WeightNorms = new Dictionary<string, double> { ["stem.weight"] = 3.5, ["fc.bias"] = 0.25 },
         };
         string json = System.Text.Json.JsonSerializer.Serialize(analysis, SweepSpecLoader.JsonOptions);
         var back = System.Text.Json.JsonSerializer.Deserialize<TrialAnalysis>(json, SweepSpecLoader.JsonOptions)!;
         Assert.Equal([null, 5e-4], back.Sharpness.Select(m => m.StartEpsilon));
+        Assert.Equal([null, 0.101], back.Sharpness.Select(m => m.StartLoss));
+        Assert.Null(read.Sharpness.Single().StartLoss);
         Assert.Equal(analysis.WeightNorms, back.WeightNorms);
-        // A cold start writes no startEpsilon at all (the results of earlier versions look the same).
-        Assert.Equal(1, json.Split("startEpsilon").Length - 1);
+        // A cold start writes neither field (its measurement looks as in the results of earlier versions).
+        Assert.Equal((1, 1), (json.Split("startEpsilon").Length - 1, json.Split("startLoss").Length - 1));
     }
 
     [Fact]

@@ -16,6 +16,13 @@ public sealed record SharpnessMeasurement(string Space, double Epsilon, double S
     /// </summary>
     public double? StartEpsilon { get; init; }
 
+    /// <summary>
+    /// f at the warm start, recomputed by the search's first evaluation (null for a start at y = 0, where it is
+    /// <see cref="BaseLoss"/>). It equals the <see cref="MaxLoss"/> of <see cref="StartEpsilon"/>'s measurement, bit for
+    /// bit on a CPU: the evidence that the search really began at the previous maximum.
+    /// </summary>
+    public double? StartLoss { get; init; }
+
     /// <summary>"full@0.001", "random@0.0005": the column name in grids and reports.</summary>
     public string Key => KeyFor(Space, Epsilon);
 
