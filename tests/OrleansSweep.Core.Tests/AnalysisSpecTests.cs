@@ -137,4 +137,67 @@ public class AnalysisSpecTests
         Assert.Equal(20, cell.MedianHessianEigenvalue);
         Assert.Null(ResultGrid.Build(Spec, results).Single()[1, 1].MedianSharpness);
     }
+
+    private static SharpnessMeasurement Phi(string space, double eps, double phi, double? start = null) =>
+        new(space, eps, phi, 0.1, 0.1 + phi / 1000, 10, 12, 1) { StartEpsilon = start };
+
+    [Fact]
+    public void A_larger_epsilon_with_a_smaller_sharpness_is_flagged_per_space()
+    {
+        // The audit's seed 2, measured cold: random@5e-4 = 201 but random@1e-3 = 135. Full is monotone; a NaN is no evidence.
+        var analysis = new TrialAnalysis
+        {
+            Sharpness =
+            [
+                Phi("full", 1e-3, 40), Phi("full", 5e-4, 20), Phi("random", 1e-3, 135), Phi("random", 5e-4, 201),
+                Phi("random", 2e-3, 150), Phi("filter", 5e-4, double.NaN), Phi("filter", 1e-3, 3),
+            ],
+        };
+
+        var pairs = analysis.NonMonotoneSharpnessPairs();
+
+        Assert.Equal([("random", 5e-4, 1e-3), ("random", 5e-4, 2e-3)],
+            pairs.Select(p => (p.SmallerEpsilon.Space, p.SmallerEpsilon.Epsilon, p.LargerEpsilon.Epsilon)));
+        Assert.Equal("random: phi = 201 at eps 0.0005 but 135 at eps 0.001", pairs[0].ToString());
+        // Equal values are monotone (a flat box), and one measurement per space has nothing to contradict.
+        Assert.Empty(SharpnessMeasurement.NonMonotonePairs([Phi("full", 5e-4, 7), Phi("full", 1e-3, 7), Phi("random", 1e-3, 1)]));
+        Assert.Empty(SharpnessMeasurement.NonMonotonePairs([]));
+    }
+
+    [Fact]
+    public void Analyses_written_before_warm_starts_and_weight_norms_still_read_and_new_ones_round_trip()
+    {
+        const string old = """
+            { "evaluationSubset": 64, "trainLoss": 0.5,
+              "sharpness": [ { "space": "random", "epsilon": 0.001, "sharpness": 135, "baseLoss": 0.5, "maxLoss": 2.5,
+                               "iterations": 10, "evaluations": 12, "seconds": 1 } ],
+              "seconds": 2 }
+            """;
+        var read = System.Text.Json.JsonSerializer.Deserialize<TrialAnalysis>(old, SweepSpecLoader.JsonOptions)!;
+        Assert.Null(read.WeightNorms);
+        Assert.Null(read.Sharpness.Single().StartEpsilon);
+
+        var analysis = read with
+        {
+            Sharpness = [Phi("filter", 5e-4, 1), Phi("filter", 1e-3, 2, start: 5e-4) with { StartLoss = 0.101 }],
+            WeightNorms = new Dictionary<string, double> { ["stem.weight"] = 3.5, ["fc.bias"] = 0.25 },
+        };
+        string json = System.Text.Json.JsonSerializer.Serialize(analysis, SweepSpecLoader.JsonOptions);
+        var back = System.Text.Json.JsonSerializer.Deserialize<TrialAnalysis>(json, SweepSpecLoader.JsonOptions)!;
+        Assert.Equal([null, 5e-4], back.Sharpness.Select(m => m.StartEpsilon));
+        Assert.Equal([null, 0.101], back.Sharpness.Select(m => m.StartLoss));
+        Assert.Null(read.Sharpness.Single().StartLoss);
+        Assert.Equal(analysis.WeightNorms, back.WeightNorms);
+        // A cold start writes neither field (its measurement looks as in the results of earlier versions).
+        Assert.Equal((1, 1), (json.Split("startEpsilon").Length - 1, json.Split("startLoss").Length - 1));
+    }
+
+    [Fact]
+    public void The_filter_space_is_accepted_and_the_default_spaces_and_fingerprint_are_unchanged()
+    {
+        var spec = WithAnalysis("""{ "sharpness": { "spaces": ["filter", "full"] } }""");
+        Assert.Equal(["filter", "full"], spec.Analysis!.Sharpness!.Spaces);
+        Assert.Contains("expected full, random or filter", ErrorsOf("""{ "sharpness": { "spaces": ["diagonal"] } }"""));
+        Assert.Equal(["full", "random"], new SharpnessSpec().Spaces);
+    }
 }

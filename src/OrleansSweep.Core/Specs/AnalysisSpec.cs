@@ -22,7 +22,12 @@ public sealed record AnalysisSpec
 public sealed record SharpnessSpec
 {
     public IReadOnlyList<double> Epsilons { get; init; } = [1e-3, 5e-4];
-    /// <summary>"full" (A = I) and/or "random" (A an n x p matrix of standard normal entries, p = subspaceDimension).</summary>
+    /// <summary>
+    /// Any of "full" (A = I), "random" (A an n x p matrix of standard normal entries, p = subspaceDimension) and
+    /// "filter" (A = I in coordinates scaled per output filter, |z_i| &lt;= eps with no "+1": invariant to rescaling the
+    /// weights in front of a BN, which moves the other two; docs/design.md §3.4). The default stays the paper's pair so
+    /// specs that omit it keep their meaning and fingerprint.
+    /// </summary>
     public IReadOnlyList<string> Spaces { get; init; } = ["full", "random"];
     public int SubspaceDimension { get; init; } = 100;
     /// <summary>Seed of the random matrix A (the same for every trial, so their subspace measures compare).</summary>

@@ -106,7 +106,7 @@ public static partial class SpecValidator
         return errors;
     }
 
-    public static readonly IReadOnlySet<string> KnownSharpnessSpaces = new HashSet<string> { "full", "random" };
+    public static readonly IReadOnlySet<string> KnownSharpnessSpaces = new HashSet<string> { "full", "random", "filter" };
 
     private static void ValidateAnalysis(SweepSpec spec, AnalysisSpec a, List<string> errors)
     {
@@ -121,9 +121,9 @@ public static partial class SpecValidator
             foreach (double eps in s.Epsilons)
                 Check(double.IsFinite(eps) && eps > 0, $"analysis.sharpness.epsilons: {eps} (expected finite numbers > 0).");
             CheckDistinct(s.Epsilons, "analysis.sharpness.epsilons", errors);
-            Check(s.Spaces.Count > 0, $"analysis.sharpness.spaces: empty (expected full and/or random).");
+            Check(s.Spaces.Count > 0, $"analysis.sharpness.spaces: empty (expected one or more of full, random, filter).");
             foreach (string space in s.Spaces)
-                Check(KnownSharpnessSpaces.Contains(space), $"analysis.sharpness.spaces: unknown space '{space}' (expected full or random).");
+                Check(KnownSharpnessSpaces.Contains(space), $"analysis.sharpness.spaces: unknown space '{space}' (expected full, random or filter).");
             CheckDistinct(s.Spaces, "analysis.sharpness.spaces", errors);
             Check(s.SubspaceDimension is >= 1 and <= 10_000, $"analysis.sharpness.subspaceDimension: {s.SubspaceDimension} (expected 1 to 10000).");
             Check(s.Iterations is >= 1 and <= 10_000, $"analysis.sharpness.iterations: {s.Iterations} (expected 1 to 10000).");

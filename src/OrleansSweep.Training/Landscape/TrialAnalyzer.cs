@@ -8,8 +8,9 @@ using static TorchSharp.torch;
 namespace OrleansSweep.Training.Landscape;
 
 /// <summary>
-/// The analysis stage after a trial has trained: eps-sharpness for each requested space and epsilon, then the top
-/// Hessian eigenvalue, all of f = mean training cross-entropy on the spec's seeded evaluation subset, BN in eval mode.
+/// The analysis stage after a trial has trained: the weight norms, eps-sharpness for each requested space and epsilon
+/// (within a space in ascending eps, warm-started: <see cref="Sharpness.MeasureAscending"/>), then the top Hessian
+/// eigenvalue, all of f = mean training cross-entropy on the spec's seeded evaluation subset, BN in eval mode.
 /// A measurement that fails (a flat or diverged landscape) is reported in <see cref="TrialAnalysis.Error"/>; the
 /// trained result stands.
 /// </summary>
@@ -28,11 +29,13 @@ public static class TrialAnalyzer
         double trainLoss = double.NaN;
         double? trainAccuracy = null;
         string? error = null;
+        IReadOnlyDictionary<string, double>? weightNorms = null;
         using (images)
         using (labels)
         {
             try
             {
+                weightNorms = WeightNorms(model);
                 trainAccuracy = TrialTrainer.Evaluate(model, images, labels, evaluationBatchSize).Accuracy;
                 using (var flat = new FlatParameters(model, images, labels, evaluationBatchSize))
                 {
@@ -41,8 +44,13 @@ public static class TrialAnalyzer
                     trainLoss = loss;
                     if (spec.Sharpness is { } s)
                         foreach (string space in s.Spaces)
-                        foreach (double epsilon in s.Epsilons)
-                            sharpness.Add(Sharpness.Measure(flat, space, epsilon, s.Iterations, s.SubspaceDimension, s.SubspaceSeed, cancellation));
+                        {
+                            // Measured in ascending eps, each from the previous maximiser (monotone by construction);
+                            // reported in the spec's order, so the list reads as before warm starts.
+                            var measured = Sharpness.MeasureAscending(flat, space, s.Epsilons, s.Iterations, s.SubspaceDimension,
+                                s.SubspaceSeed, cancellation);
+                            sharpness.AddRange(s.Epsilons.Select(eps => measured.First(m => m.Epsilon == eps)));
+                        }
                 }
                 if (spec.Hessian is { } h)
                 {
@@ -61,8 +69,21 @@ public static class TrialAnalyzer
         {
             EvaluationSubset = (int)Math.Min(spec.EvaluationSubset, data.TrainImages.shape[0]), TrainLoss = trainLoss,
             TrainAccuracy = trainAccuracy,
-            Sharpness = sharpness, Hessian = hessian, Error = error, Seconds = clock.Elapsed.TotalSeconds,
+            Sharpness = sharpness, WeightNorms = weightNorms, Hessian = hessian, Error = error, Seconds = clock.Elapsed.TotalSeconds,
         };
+    }
+
+    /// <summary>
+    /// The L2 norm of every parameter tensor, by name, in the model's order: the scale Keskar's box is drawn at, so
+    /// sharpness values can be read beside it (two functionally equal networks can differ in both).
+    /// </summary>
+    public static IReadOnlyDictionary<string, double> WeightNorms(nn.Module model)
+    {
+        using var scope = NewDisposeScope();
+        var norms = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in model.named_parameters())
+            norms[name] = parameter.detach().to(ScalarType.Float64).norm().item<double>();
+        return norms;
     }
 
     /// <summary>The same seeded draw of training images for every trial (it depends only on the set and the seed).</summary>
