@@ -174,6 +174,14 @@ public class PaperFindingsTests
         Assert.Contains("test accuracy 78.0% vs 82.0%; generalisation gap as test minus training loss (training accuracy was not recorded) " +
                         "0.17 vs 0.08; training loss at the final weights 0.05 vs 0.1", worse.Measured);
 
+        // A measurement whose larger eps found less than its smaller one (a cold search that missed the maximum) is named.
+        var contradicted = results.First(r => r.Key.StartsWith("bs1000", StringComparison.Ordinal));
+        results[contradicted.Key] = contradicted.Value with { Analysis = contradicted.Value.Analysis! with
+        {
+            Sharpness = [new("full", 1e-3, 135, 0.1, 0.2, 10, 11, 1), new("full", 5e-4, 201, 0.1, 0.2, 10, 11, 1)],
+        } };
+        Assert.Contains($"warning: sharpness falls as eps grows in {contradicted.Key}", Get(spec, results, "large-batch-sharper").Measured);
+
         lb = [5, 8, 12]; // 5x, 4x, 4x: below 10x in every seed, clear of the noise
         results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => t.BatchSize == 256
             ? Converged(t, 0.82, Sharp(sb[t.Seed], 0.10)) : Converged(t, 0.78, Sharp(lb[t.Seed], lbTrainLoss)));

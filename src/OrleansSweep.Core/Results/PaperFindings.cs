@@ -326,7 +326,7 @@ public static class PaperFindings
             ratios.Add($"top Hessian eigenvalue: {Number(le)} / {Number(se)} = {Number(le / se)}x");
         string pair = $"LB m = {large.BatchSize} vs SB m = {small.BatchSize} (medians over seeds)";
         string measured = $"{pair}; " + string.Join("; ", ratios);
-        var nonMonotone = pairs.SelectMany(p => new[] { p.Small, p.Large }).Where(r => r.Analysis is { } a && NonMonotone(a.Sharpness).Count > 0)
+        var nonMonotone = pairs.SelectMany(p => new[] { p.Small, p.Large }).Where(r => r.Analysis is { } a && a.NonMonotoneSharpnessPairs().Count > 0)
             .Select(r => r.TrialId).ToList();
         if (nonMonotone.Count > 0)
             measured += $"; warning: sharpness falls as eps grows in {string.Join(", ", nonMonotone)} (the maximiser was not found at the larger eps)";
@@ -392,15 +392,4 @@ public static class PaperFindings
                 : new Finding(worseId, worseClaim, FindingVerdict.DoesNotHold, measuredLoss + "; the LB's test accuracy is not lower", evidence);
         }
     }
-
-    /// <summary>
-    /// Pairs of measurements in one space where the larger eps found the smaller sharpness: a maximum over a box cannot
-    /// shrink as the box grows, so the optimiser missed the larger box's maximum (results measured before warm starts).
-    /// </summary>
-    public static IReadOnlyList<(SharpnessMeasurement Smaller, SharpnessMeasurement Larger)> NonMonotone(IReadOnlyList<SharpnessMeasurement> measurements) =>
-        measurements.GroupBy(m => m.Space)
-            .SelectMany(g => g.OrderBy(m => m.Epsilon).ToList() is var sorted
-                ? sorted.Zip(sorted.Skip(1)).Where(p => p.Second.Sharpness < p.First.Sharpness)
-                : [])
-            .ToList();
 }
