@@ -34,6 +34,8 @@ public sealed record SweepChanges
     [Id(11)] public IReadOnlyDictionary<string, TrialResult> Cancelled { get; init; } = new Dictionary<string, TrialResult>();
     /// <summary>The analysis jobs planned so far (their ids are not grid cells).</summary>
     [Id(12)] public IReadOnlyList<string> AnalysisJobs { get; init; } = [];
+    /// <summary>Final reports refused because the trial already had its result, per trial (only trials that had one).</summary>
+    [Id(13)] public IReadOnlyDictionary<string, int> DuplicateReports { get; init; } = new Dictionary<string, int>();
 
     public bool IsDone => State is SweepState.Completed or SweepState.Cancelled;
 }

@@ -22,6 +22,8 @@ public sealed record SweepSnapshot
     [Id(6)] public IReadOnlyList<TrialProgress> Running { get; init; } = [];
     /// <summary>Transient failures per trial so far (retried ones included).</summary>
     [Id(7)] public IReadOnlyDictionary<string, int> TransientFailures { get; init; } = new Dictionary<string, int>();
+    /// <summary>Final reports refused because the trial already had its result (exactly once, made visible); only trials that had one.</summary>
+    [Id(8)] public IReadOnlyDictionary<string, int> DuplicateReports { get; init; } = new Dictionary<string, int>();
 
     public int Finished => Results.Count;
     public bool IsDone => State is SweepState.Completed or SweepState.Cancelled;

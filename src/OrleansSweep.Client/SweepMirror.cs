@@ -119,6 +119,7 @@ public sealed class SweepMirror(string name)
             Results = results,
             Running = _latest.Progress,
             TransientFailures = _latest.TransientFailures,
+            DuplicateReports = _latest.DuplicateReports,
         };
     }
 }

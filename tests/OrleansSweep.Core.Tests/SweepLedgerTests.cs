@@ -95,10 +95,14 @@ public class SweepLedgerTests
         Assert.Equal(SweepState.Completed, state.State);
         string id = Log(ledger).Keys.First();
         var second = Done(id) with { FinalTestAccuracy = 0.1 };
+        Assert.Empty(state.DuplicateReports);
+        Assert.Equal(ReportOutcome.Duplicate, ledger.Report(second, T0));
         Assert.Equal(ReportOutcome.Duplicate, ledger.Report(second, T0));
         Assert.Equal(0.8, Log(ledger)[id].FinalTestAccuracy);
         Assert.Equal(1, Log(ledger)[id].Attempts);
         Assert.Equal(12, Log(ledger).Count);
+        // Refused, but not silently: two more reports of one cell are there to see.
+        Assert.Equal(new Dictionary<string, int> { [id] = 2 }, state.DuplicateReports);
         Assert.Throws<ArgumentException>(() => ledger.Report(Done("bs999-lr2^-8-none-s0"), T0));
     }
 

@@ -41,6 +41,32 @@ public sealed class SweepChangesTests : IAsyncLifetime
         learningRates: ["2^-8", "2^-7", "2^-6"], epochs: 1, seeds: seeds));
 
     [Fact]
+    public async Task A_second_report_of_a_finished_trial_is_refused_and_counted_and_the_log_holds_each_trial_once()
+    {
+        var client = new SweepClient(_cluster.Client);
+        var spec = Spec(7) with { Name = "exactly-once" };
+        await client.StartAsync(spec);
+        var final = await client.WatchToEndAsync(spec.Name);
+        Assert.Equal(6, final.Results.Count);
+        Assert.Empty(final.DuplicateReports);
+
+        // A second run of a cell finishing (a lease that expired on a live silo, say) reports again, with other numbers.
+        var first = final.Results.Values.First();
+        var sweep = _cluster.Client.GetGrain<ISweepGrain>(spec.Name);
+        await sweep.ReportResult(first with { FinalTestAccuracy = 0.01, Silo = "elsewhere" });
+        await sweep.ReportResult(first with { FinalTestAccuracy = 0.02, Silo = "elsewhere" });
+
+        var after = await client.GetSnapshotAsync(spec.Name);
+        Assert.Equal(new Dictionary<string, int> { [first.TrialId] = 2 }, after.DuplicateReports);
+        Assert.Equal(first.FinalTestAccuracy, after.Results[first.TrialId].FinalTestAccuracy);
+        // The append-only log itself: one record per cell, in sequence, none for the refused reports.
+        var log = await client.GetChangesAsync(spec.Name, 0, null, limit: 100);
+        Assert.Equal(GridExpander.Expand(spec).Select(t => t.TrialId).Order(), log.Results.Select(r => r.Result.TrialId).Order());
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => (long)i), log.Results.Select(r => r.Sequence));
+        Assert.Equal(after.DuplicateReports, log.DuplicateReports);
+    }
+
+    [Fact]
     public async Task A_poll_returns_only_what_is_new_and_the_mirror_equals_the_snapshot_also_after_the_grid_grows()
     {
         var client = new SweepClient(_cluster.Client);

@@ -22,7 +22,10 @@ public enum ReportOutcome
 {
     /// <summary>Recorded, requeued or retried: the state changed and must be persisted before acknowledging.</summary>
     Changed,
-    /// <summary>Already recorded: exactly once, so nothing changed (the first report's write must still be durable).</summary>
+    /// <summary>
+    /// Already recorded: exactly once, so the result stands as first recorded (that write must still be durable); only
+    /// the count of refused reports (<see cref="ISweepLedgerState.DuplicateReports"/>) grew.
+    /// </summary>
     Duplicate,
 }
 
@@ -282,7 +285,12 @@ public sealed class SweepLedger
     {
         int index = IndexOf(result.TrialId) ?? throw new ArgumentException($"sweep '{_state.Spec?.Name}' has no trial '{result.TrialId}'.");
         var status = _status[index];
-        if (IsRecorded(status) || _state.Cancelled.ContainsKey(result.TrialId)) return ReportOutcome.Duplicate;
+        if (IsRecorded(status) || _state.Cancelled.ContainsKey(result.TrialId))
+        {
+            if (IsRecorded(status) && result.Status != TrialStatus.Cancelled)
+                _state.DuplicateReports[result.TrialId] = _state.DuplicateReports.GetValueOrDefault(result.TrialId) + 1;
+            return ReportOutcome.Duplicate;
+        }
 
         if (result.Status == TrialStatus.Cancelled)
         {

@@ -26,6 +26,12 @@ public interface ISweepLedgerState
     Dictionary<string, int> TransientFailures { get; set; }
     /// <summary>Earliest time a pending trial may be dispatched again (its back-off after a transient failure).</summary>
     Dictionary<string, DateTime> NotBefore { get; set; }
+    /// <summary>
+    /// Final reports refused because the trial already had its result, per trial (only trials that had one): exactly
+    /// once made visible. A second report means a second run of the trial finished (a lease expired on a silo that was
+    /// alive after all, or a report was retried after its write failed); it never becomes a second record.
+    /// </summary>
+    Dictionary<string, int> DuplicateReports { get; set; }
     /// <summary>Jobs planned once the grid ended (interpolations between cells); they run like trials, after the grid.</summary>
     List<TrialSpec> AnalysisJobs { get; set; }
     bool AnalysisPlanned { get; set; }
@@ -41,6 +47,7 @@ public sealed class SweepLedgerState : ISweepLedgerState
     public Dictionary<string, TrialResult> Cancelled { get; set; } = new();
     public Dictionary<string, int> TransientFailures { get; set; } = new();
     public Dictionary<string, DateTime> NotBefore { get; set; } = new();
+    public Dictionary<string, int> DuplicateReports { get; set; } = new();
     public List<TrialSpec> AnalysisJobs { get; set; } = new();
     public bool AnalysisPlanned { get; set; }
 }

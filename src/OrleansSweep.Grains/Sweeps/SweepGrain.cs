@@ -131,9 +131,11 @@ public sealed class SweepGrain(
         if (_ledger.Recorded > recorded) metrics.Result(Name, result.Status);
         if (outcome == ReportOutcome.Duplicate)
         {
-            // Exactly once: a repeated report changes nothing. It may repeat because our write of the first one failed
-            // (the store was unreachable): acknowledge it only once that result is durable.
+            // Exactly once: a repeated report changes no result. It may repeat because our write of the first one failed
+            // (the store was unreachable): acknowledge it only once that result is durable. The refusal is counted and
+            // kept, so a second run of a trial is visible (a rare write).
             await _records!.EnsureDurableAsync();
+            await PersistAsync();
             return;
         }
         if (_ledger.AnalysisDue) _ledger.PlanAnalysis(await _records!.ResultsAsync()); // the grid ended: plan its interpolations

@@ -45,6 +45,8 @@ public sealed class SweepGrainState : ISweepLedgerState
     [Id(9)] public bool AnalysisPlanned { get; set; }
     [Id(10)] public HashSet<string> Running { get; set; } = new();
     [Id(11)] public Dictionary<string, TrialResult> Cancelled { get; set; } = new();
+    /// <summary>Final reports refused because the trial already had its result, per trial (only trials that had one).</summary>
+    [Id(12)] public Dictionary<string, int> DuplicateReports { get; set; } = new();
 
     /// <summary>
     /// A format-1 state in the current format: its results (cancelled ones aside) returned for the result log, its

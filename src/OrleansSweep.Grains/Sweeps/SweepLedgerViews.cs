@@ -27,6 +27,7 @@ public static class SweepLedgerViews
             Results = results,
             Running = ledger.LatestProgress.Select(p => new TrialProgress(p.Key, p.Value.Epoch, epochs, p.Value)).ToList(),
             TransientFailures = new Dictionary<string, int>(state.TransientFailures),
+            DuplicateReports = new Dictionary<string, int>(state.DuplicateReports),
         };
     }
 

@@ -110,6 +110,7 @@ public sealed class SweepRecords(IPersistentState<SweepGrainState> state, IPersi
             RunningTrials = [.. ledger.Running],
             Progress = [.. ledger.LatestProgress.Select(p => new TrialProgress(p.Key, p.Value.Epoch, epochs, p.Value))],
             TransientFailures = new Dictionary<string, int>(state.TransientFailures),
+            DuplicateReports = new Dictionary<string, int>(state.DuplicateReports),
             Cancelled = new Dictionary<string, TrialResult>(state.Cancelled),
             AnalysisJobs = [.. state.AnalysisJobs.Select(j => j.TrialId)],
         };
