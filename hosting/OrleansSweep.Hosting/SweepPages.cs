@@ -126,7 +126,7 @@ public sealed class SweepPages(SweepClient client)
             if (sweep.Drawn is { } drawn && drawn.Sequence == sequence) return drawn.Figures;
             var results = sweep.Mirror.Results;
             var spec = sweep.Mirror.Spec!;
-            var figures = StudyFigures.Build(spec, ResultGrid.Build(spec, results), StudyFiles.Interpolations(results))
+            var figures = StudyFigures.Build(spec, results, StudyFiles.Interpolations(results))
                 .ToDictionary(f => f.Name, f => (f.Caption, f.Plot.GetSvgXml(StudyFigures.Width, StudyFigures.Height)));
             sweep.Drawn = (sequence, figures);
             return figures;

@@ -24,8 +24,7 @@ public static class StudyReport
     public static string Write(string studyDirectory, StudyResults study)
     {
         var grids = ResultGrid.Build(study.Spec, study.Results);
-        var interpolations = StudyFiles.Interpolations(study.Results);
-        var figures = StudyFigures.Build(study.Spec, grids, interpolations);
+        var figures = StudyFigures.Build(study);
         string target = Path.Combine(studyDirectory, DirectoryName);
         OutputPath.CheckDirectory(target, advice: "the report goes there; move the file aside");
         string building = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";

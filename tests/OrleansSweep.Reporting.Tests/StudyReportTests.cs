@@ -32,6 +32,8 @@ public class StudyReportTests
                 Assert.Contains($"<figure id=\"{figure}\"><img", html);
             }
             Assert.Equal(expected.Length, Regex.Matches(html, "src=\"data:image/png;base64,").Count);
+            // Each caption says over how many seeds (the sample has 3 per cell).
+            Assert.Equal(expected.Length - 1, Regex.Matches(html, "<figcaption>[^<]*3 seeds[^<]*</figcaption>").Count);
             // The table shows the grid's numbers: medians over seeds, diverged cells named, not dropped.
             Assert.Contains("data-batch=\"16\" data-lr=\"0.00390625\">81.3</td>", html);
             Assert.Contains("data-batch=\"64\" data-lr=\"0.00390625\">62.5</td>", html);
