@@ -8,7 +8,8 @@ study=${1:?usage: docs/results/publish.sh STUDY_DIR}
 cd "$(dirname "$0")/../.."
 name=$(basename "$study")
 dest=docs/results/$name
-cli=(dotnet run -c Release --project src/OrleansSweep.Cli --)
+# ORLEANS_SWEEP: a built CLI to use instead (e.g. /tmp/cli/orleans-sweep), so republishing many studies builds once.
+if [ -n "${ORLEANS_SWEEP:-}" ]; then cli=("$ORLEANS_SWEEP"); else cli=(dotnet run -c Release --project src/OrleansSweep.Cli --); fi
 export COLUMNS=200 # verify.txt: one line per verdict, not wrapped at 80 columns
 rm -rf "$dest.tmp" && mkdir -p "$dest.tmp"
 for f in spec.json results.json results.csv grids.json grids.csv interpolations.json interpolations.csv; do
