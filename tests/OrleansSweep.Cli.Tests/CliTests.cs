@@ -357,6 +357,68 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Train_checkpoints_every_epoch_resumes_from_them_and_exports_the_final_weights()
+    {
+        string data = _work.Combine("data-ckpt");
+        SyntheticFashion.Write(data, trainCount: 128, testCount: 20);
+        string spec = WriteSpec(SyntheticFashion.SpecJson("cli-ckpt", data, batchSizes: [32], learningRates: ["2^-7"], epochs: 2));
+        string checkpoints = _work.Combine("ckpt"), weights = _work.Combine("final.pt");
+        string[] train = ["train", spec, "--threads", "1", "--checkpoints", checkpoints, "--weights", weights, "--json"];
+
+        Assert.Equal(ExitCodes.Ok, await Run(train));
+        var first = System.Text.Json.JsonSerializer.Deserialize<TrialResult>(_output.ToString(), OrleansSweep.Core.Specs.SweepSpecLoader.JsonOptions)!;
+        Assert.Null(first.ResumedFromEpoch);
+        Assert.Equal(["epoch-00002.ckpt", "epoch-00001.ckpt"], Directory.GetFiles(checkpoints).Select(Path.GetFileName).Order().Reverse());
+        // PyTorch's zip container; its entries (not the zip's timestamps) are the weights.
+        static List<(string, string)> Entries(string path)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+            return [.. zip.Entries.Select(e =>
+            {
+                using var stream = e.Open();
+                using var copy = new MemoryStream();
+                stream.CopyTo(copy);
+                return (e.FullName, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(copy.ToArray())));
+            })];
+        }
+        var exported = Entries(weights);
+        Assert.Contains(exported, e => e.Item1.EndsWith("data.pkl", StringComparison.Ordinal));
+
+        // Again with the same checkpoints: nothing left to train, the same epochs, the same final weights.
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.Ok, await Run(train));
+        var second = System.Text.Json.JsonSerializer.Deserialize<TrialResult>(_output.ToString(), OrleansSweep.Core.Specs.SweepSpecLoader.JsonOptions)!;
+        Assert.Equal(2, second.ResumedFromEpoch);
+        Assert.Equal(first.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)), second.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+        Assert.Equal(first.FinalTrainFit, second.FinalTrainFit);
+        Assert.Equal(exported, Entries(weights));
+    }
+
+    [Fact]
+    public async Task Report_writes_every_figure_as_png_and_svg_and_one_report_page_naming_them()
+    {
+        string study = _work.Combine("study-report");
+        var spec = OrleansSweep.Core.Specs.SweepSpecLoader.Parse("""
+            { "name": "report", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" }, "training": { "epochs": 1 },
+              "grid": { "batchSizes": [8, 64], "baseLearningRates": ["2^-8", "2^-6"], "bnModes": ["none"], "seeds": [0, 1] } }
+            """);
+        var trials = OrleansSweep.Core.Trials.GridExpander.Expand(spec);
+        StudyFiles.Write(study, new StudyResults(spec, trials, trials.ToDictionary(t => t.TrialId, t => SampleResults.Completed(t.TrialId, 0.7 + 0.01 * t.Seed))));
+
+        Assert.Equal(ExitCodes.Ok, await Run("report", study));
+        string html = Path.Combine(study, "report", "report.html");
+        Assert.Contains($"Report: {html}", Normalized());
+        string page = File.ReadAllText(html);
+        foreach (string figure in new[] { "accuracy-vs-batch-none", "accuracy-vs-lr-none", "stability-none" })
+        {
+            Assert.True(new FileInfo(Path.Combine(study, "report", figure + ".png")).Length > 1000, figure);
+            Assert.Contains("<svg", File.ReadAllText(Path.Combine(study, "report", figure + ".svg")));
+            Assert.Contains(figure, page);
+        }
+        Assert.Contains("2 seeds", page); // every caption says over how many seeds
+    }
+
+    [Fact]
     public async Task Train_with_an_unknown_trial_lists_the_real_ones()
     {
         string spec = WriteSpec(SyntheticFashion.SpecJson("cli-train2", "/tmp"));
