@@ -245,6 +245,9 @@ public sealed class ClusterCliTests : IAsyncLifetime
                 Assert.EndsWith(_silos.PortOf(takeover), r.Silo);
                 Assert.True(r.ResumedFromEpoch >= 1 && r.ResumedFromStep >= 256, $"{r.TrialId}: resumed from epoch {r.ResumedFromEpoch}, step {r.ResumedFromStep}");
             });
+            // The graceful stop checkpointed the step each trial had reached, not only its last epoch: a trial stopped at
+            // the very end of an epoch would resume at the boundary, but not both (SIGTERM lands inside one of 256 steps).
+            Assert.Contains(snapshot.Results.Values, r => r.ResumedFromStep > r.ResumedFromEpoch * 256L);
         }
     }
 
