@@ -167,6 +167,13 @@ public class PaperFindingsTests
         Assert.Equal(FindingVerdict.Holds, sharper.Verdict);
         Assert.Contains("full@0.001: 45 / 2 = 22.5x", sharper.Measured);
         Assert.Contains("judged by full@0.001, LB/SB per seed: s0 25x, s1 22.5x, s2 23.3x", sharper.Measured);
+        Assert.Contains("training loss reached inside the full@0.001 box: LB 0.2 vs SB 0.2 (chance: 2.3)", sharper.Measured);
+        Assert.DoesNotContain("past chance-level loss", sharper.Measured);
+        // keskar-f1's LB reached 46-72 nats inside its box (chance: 2.3): said, beside the ratio.
+        var wrecked = results.ToDictionary(r => r.Key, r => r.Key.StartsWith("bs1000", StringComparison.Ordinal)
+            ? r.Value with { Analysis = r.Value.Analysis! with { Sharpness = [.. r.Value.Analysis.Sharpness.Select(m => m with { MaxLoss = 65 })] } }
+            : r.Value);
+        Assert.Contains("LB 65 vs SB 0.2 (chance: 2.3); warning: the box takes the network past chance-level loss", Get(spec, wrecked, "large-batch-sharper").Measured);
         Assert.Equal(Math.Log10(70.0 / 3 / 10), sharper.Evidence!.PerSeed[2].Margin, 9);
         var worse = Get(spec, results, "large-batch-generalises-worse");
         Assert.Equal(FindingVerdict.Holds, worse.Verdict);

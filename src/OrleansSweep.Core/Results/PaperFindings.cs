@@ -282,6 +282,25 @@ public static class PaperFindings
     }
 
     /// <summary>
+    /// The training loss the search reached inside the box (medians, LB vs SB), and a warning when it passes chance
+    /// level's loss, ln(classes): a box that wrecks the network measures how far its edge is from the weights, not the
+    /// shape of the minimum it was meant to probe.
+    /// </summary>
+    private static string LossInsideTheBox(IEnumerable<TrialResult> large, IEnumerable<TrialResult> small, string key)
+    {
+        static List<double> MaxLoss(IEnumerable<TrialResult> side, string key) => [.. side
+            .Select(r => r.Analysis?.Sharpness.FirstOrDefault(m => m.Key == key)?.MaxLoss).OfType<double>().Where(double.IsFinite)];
+        var (lb, sb) = (MaxLoss(large, key), MaxLoss(small, key));
+        if (lb.Count == 0 || sb.Count == 0) return "";
+        double chance = Math.Log(ChanceLevel.Classes);
+        double lbMedian = Statistics.Median(lb), sbMedian = Statistics.Median(sb);
+        string text = $"; training loss reached inside the {key} box: LB {Number(lbMedian)} vs SB {Number(sbMedian)} (chance: {Number(chance)})";
+        return lbMedian > chance || sbMedian > chance
+            ? text + "; warning: the box takes the network past chance-level loss, so it measures the box's reach more than the minimum's shape"
+            : text;
+    }
+
+    /// <summary>
     /// Keskar et al.: the large-batch solution is sharper (Table 3: at least ~10x in eps-sharpness) and generalises
     /// worse. SB = the smallest batch size, LB = the largest, each at its best learning rate; seeds paired.
     /// </summary>
@@ -345,7 +364,8 @@ public static class PaperFindings
             {
                 var evidence = FindingEvidence.FromSeeds($"log10 of the LB/SB ratio of {headline} above log10({Number(rules.SharpnessRatio)})", margins, rules.Confidence);
                 yield return Finding.Judged(sharpId, sharpClaim, measured + $"; judged by {headline}, LB/SB per seed: " +
-                    string.Join(", ", margins.Select(s => $"s{s.Seed} {Number(rules.SharpnessRatio * Math.Pow(10, s.Margin))}x")), evidence);
+                    string.Join(", ", margins.Select(s => $"s{s.Seed} {Number(rules.SharpnessRatio * Math.Pow(10, s.Margin))}x")) +
+                    LossInsideTheBox(pairs.Select(p => p.Large), pairs.Select(p => p.Small), headline), evidence);
             }
         }
 
