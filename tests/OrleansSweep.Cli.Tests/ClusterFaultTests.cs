@@ -197,7 +197,10 @@ public sealed class ClusterFaultTests : IAsyncLifetime
                 Assert.Equal(TrialStatus.Completed, r.Status);
                 Assert.Equal(4, r.Epochs.Count);
                 Assert.Null(r.ResumedFromEpoch); // trained straight through the outage: none was lost and restarted
+                Assert.Equal(1, r.Attempts);      // and none was retried
             });
+            Assert.Empty(final.TransientFailures);
+            Assert.Empty(final.DuplicateReports); // a report retried across the outage was recorded once, not refused as a second
             Assert.All(_silos.All, silo => Assert.False(silo.HasExited, _silos.Output(silo)));
         }
         finally
