@@ -251,5 +251,55 @@ public sealed class ClusterCliTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Pause_continue_cancel_and_continue_again_through_the_cli()
+    {
+        string data = _work.Combine("data-control");
+        SyntheticFashion.Write(data, trainCount: 1024, testCount: 20);
+        string spec = _work.Combine("control.json");
+        File.WriteAllText(spec, SyntheticFashion.SpecJson("control", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 6));
+        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
+
+        await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None);
+        async Task<Core.Sweeps.SweepState> Until(Func<OrleansSweep.Abstractions.SweepSnapshot, bool> condition, string what)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (true)
+            {
+                var snapshot = await cluster.Client.GetSnapshotAsync("control");
+                if (condition(snapshot)) return snapshot.State;
+                Assert.True(DateTime.UtcNow < deadline, $"the sweep did not {what} in 120 s");
+                await Task.Delay(100);
+            }
+        }
+        await Until(s => s.Running.Any(t => t.EpochsDone >= 1), "finish an epoch");
+
+        // Pause, twice: the second is a no-op. Running trials stop at a step; none becomes a result.
+        Assert.Equal(ExitCodes.Ok, await Cli(["pause", "control", .. Cluster]));
+        Assert.Equal(ExitCodes.Ok, await Cli(["pause", "control", .. Cluster]));
+        await Until(s => s.State == Core.Sweeps.SweepState.Paused && !s.Statuses.Values.Contains(TrialStatus.Running), "stop its trials");
+        Assert.Empty((await cluster.Client.GetSnapshotAsync("control")).Results);
+
+        // Continue, then cancel (twice), then continue again: the trials finish from their checkpoints, each cell once.
+        Assert.Equal(ExitCodes.Ok, await Cli(["continue", "control", .. Cluster]));
+        await Until(s => s.State == Core.Sweeps.SweepState.Running, "run again");
+        Assert.Equal(ExitCodes.Ok, await Cli(["cancel", "control", .. Cluster]));
+        Assert.Equal(ExitCodes.Ok, await Cli(["cancel", "control", .. Cluster]));
+        await Until(s => s.State == Core.Sweeps.SweepState.Cancelled && !s.Statuses.Values.Contains(TrialStatus.Running), "stop on cancel");
+        Assert.Equal(ExitCodes.Ok, await Cli(["continue", "control", .. Cluster]));
+        Assert.Equal(ExitCodes.Ok, await Cli(["watch", "control", .. Cluster]));
+        var final = await cluster.Client.GetSnapshotAsync("control");
+        Assert.Equal(Core.Sweeps.SweepState.Completed, final.State);
+        Assert.Equal(2, final.Results.Count);
+        Assert.All(final.Results.Values, r => Assert.Equal((TrialStatus.Completed, 6), (r.Status, r.Epochs.Count)));
+        Assert.Contains(final.Results.Values, r => r.ResumedFromEpoch >= 1);
+        Assert.Empty(final.DuplicateReports);
+
+        // A sweep that does not exist: one line, exit 2.
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.UserError, await Cli(["pause", "no-such-sweep", .. Cluster]));
+        Assert.Contains("no sweep named 'no-such-sweep'", Normalized(_output.ToString()));
+    }
+
     private static string Normalized(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
 }

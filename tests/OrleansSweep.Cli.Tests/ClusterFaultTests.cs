@@ -62,10 +62,12 @@ public sealed class ClusterFaultTests : IAsyncLifetime
     {
         await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(_silos.ClusterRedis, _clusterId, _clusterId), CancellationToken.None);
         var snapshot = await cluster.Client.GetSnapshotAsync(sweep);
-        return new SweepSnapshotView(snapshot.Running.ToDictionary(r => r.TrialId, r => r.EpochsDone), snapshot.Results, snapshot.Statuses.Count);
+        return new SweepSnapshotView(snapshot.Running.ToDictionary(r => r.TrialId, r => r.EpochsDone), snapshot.Results, snapshot.Statuses.Count,
+            snapshot.TransientFailures);
     }
 
-    private sealed record SweepSnapshotView(IReadOnlyDictionary<string, int> Running, IReadOnlyDictionary<string, TrialResult> Results, int Trials);
+    private sealed record SweepSnapshotView(IReadOnlyDictionary<string, int> Running, IReadOnlyDictionary<string, TrialResult> Results, int Trials,
+        IReadOnlyDictionary<string, int> TransientFailures);
 
     /// <summary>Waits until <paramref name="condition"/> holds for the sweep's running trials (epochs done per trial).</summary>
     private async Task<IReadOnlyDictionary<string, int>> WaitForRunningAsync(string sweep, Func<IReadOnlyDictionary<string, int>, bool> condition)
