@@ -216,12 +216,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
         {
             // Both trials past their first epoch (on a loaded machine the second can lag the first by most of one), so
             // that each has an epoch to keep.
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while ((await cluster.Client.GetSnapshotAsync("graceful")).Running is var running && !(running.Count == 2 && running.All(t => t.EpochsDone >= 1)))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "the two trials did not both finish an epoch in 120 s");
-                await Task.Delay(100);
-            }
+            await UntilAsync(cluster, "graceful", s => s.Running.Count == 2 && s.Running.All(t => t.EpochsDone >= 1), "both finish an epoch");
         }
         var stopping = _silos.All[1];
         var takeover = _silos.Start(LoopbackPorts.Free(), "--device", "cpu", "--slots", "2", "--threads", "1");
@@ -261,17 +256,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
 
         await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None);
-        async Task<Core.Sweeps.SweepState> Until(Func<OrleansSweep.Abstractions.SweepSnapshot, bool> condition, string what)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (true)
-            {
-                var snapshot = await cluster.Client.GetSnapshotAsync("control");
-                if (condition(snapshot)) return snapshot.State;
-                Assert.True(DateTime.UtcNow < deadline, $"the sweep did not {what} in 120 s");
-                await Task.Delay(100);
-            }
-        }
+        Task Until(Func<OrleansSweep.Abstractions.SweepSnapshot, bool> condition, string what) => UntilAsync(cluster, "control", condition, what);
         await Until(s => s.Running.Any(t => t.EpochsDone >= 1), "finish an epoch");
 
         // Pause, twice: the second is a no-op. Running trials stop at a step; none becomes a result.
@@ -299,6 +284,17 @@ public sealed class ClusterCliTests : IAsyncLifetime
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.UserError, await Cli(["pause", "no-such-sweep", .. Cluster]));
         Assert.Contains("no sweep named 'no-such-sweep'", Normalized(_output.ToString()));
+    }
+
+    /// <summary>Waits (at most 120 s) until the sweep's snapshot satisfies <paramref name="condition"/>.</summary>
+    private static async Task UntilAsync(ClusterConnection cluster, string sweep, Func<OrleansSweep.Abstractions.SweepSnapshot, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (!condition(await cluster.Client.GetSnapshotAsync(sweep)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"sweep '{sweep}' did not {what} in 120 s");
+            await Task.Delay(100);
+        }
     }
 
     private static string Normalized(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");

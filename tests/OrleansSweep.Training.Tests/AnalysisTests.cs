@@ -33,6 +33,16 @@ public sealed class AnalysisTests : IDisposable
     private static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
         model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
 
+    /// <summary>A resnet8 with BN in train mode whose running statistics one forward pass moved off their start, and its state then.</summary>
+    private (TensorData Tensors, nn.Module<Tensor, Tensor> Model, Dictionary<string, Tensor> Before) BnResnetProbed()
+    {
+        var tensors = TensorData.Create(_pair, CPU);
+        var model = ModelFactory.Create(new ModelSpec { Architecture = "resnet8" }, BnMode.Batch, 3, 1, 28, 28);
+        model.train();
+        using (var _ = model.forward(tensors.TrainImages.narrow(0, 0, 64))) { }
+        return (tensors, model, Snapshot(model));
+    }
+
     private static void AssertSameState(Dictionary<string, Tensor> before, nn.Module model)
     {
         foreach (var (key, value) in model.state_dict())
@@ -45,11 +55,9 @@ public sealed class AnalysisTests : IDisposable
     [InlineData("filter")]
     public void Sharpness_is_non_negative_grows_with_epsilon_and_leaves_weights_and_bn_statistics_untouched(string space)
     {
-        using var tensors = TensorData.Create(_pair, CPU);
-        using var model = ModelFactory.Create(new ModelSpec { Architecture = "resnet8" }, BnMode.Batch, 3, 1, 28, 28);
-        model.train();
-        using (var _ = model.forward(tensors.TrainImages.narrow(0, 0, 64))) { } // move BN running statistics off their start
-        var before = Snapshot(model);
+        var (tensors, model, before) = BnResnetProbed();
+        using var _t = tensors;
+        using var _m = model;
 
         using var flat = new FlatParameters(model, tensors.TrainImages.narrow(0, 0, 128), tensors.TrainLabels.narrow(0, 0, 128), 50);
         var small = Sharpness.Measure(flat, space, 5e-4, iterations: 3, subspaceDimension: 10);
@@ -75,11 +83,9 @@ public sealed class AnalysisTests : IDisposable
     [InlineData("filter")]
     public void Epsilons_are_measured_ascending_each_from_the_previous_maximiser_so_sharpness_cannot_fall(string space)
     {
-        using var tensors = TensorData.Create(_pair, CPU);
-        using var model = ModelFactory.Create(new ModelSpec { Architecture = "resnet8" }, BnMode.Batch, 3, 1, 28, 28);
-        model.train();
-        using (var _ = model.forward(tensors.TrainImages.narrow(0, 0, 64))) { }
-        var before = Snapshot(model);
+        var (tensors, model, before) = BnResnetProbed();
+        using var _t = tensors;
+        using var _m = model;
         using var flat = new FlatParameters(model, tensors.TrainImages.narrow(0, 0, 64), tensors.TrainLabels.narrow(0, 0, 64), 64);
 
         var measured = Sharpness.MeasureAscending(flat, space, [1e-3, 5e-4, 2e-3], iterations: 2, subspaceDimension: 10);
