@@ -205,12 +205,8 @@ public sealed class ClusterCliTests : IAsyncLifetime
     [Fact]
     public async Task A_silo_stopped_with_SIGTERM_checkpoints_its_trials_and_hands_them_to_another_silo()
     {
-        string data = _work.Combine("data");
         // 4,096 images at batch 16: 256 steps an epoch, 6 epochs: still training when the silo that takes over has joined.
-        SyntheticFashion.Write(data, trainCount: 4096, testCount: 20);
-        string spec = _work.Combine("spec.json");
-        File.WriteAllText(spec, SyntheticFashion.SpecJson("graceful", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 6));
-        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
+        await SubmitTwoTrialsAsync("graceful", images: 4096);
 
         await using (var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None))
         {
@@ -249,11 +245,7 @@ public sealed class ClusterCliTests : IAsyncLifetime
     [Fact]
     public async Task Pause_continue_cancel_and_continue_again_through_the_cli()
     {
-        string data = _work.Combine("data-control");
-        SyntheticFashion.Write(data, trainCount: 1024, testCount: 20);
-        string spec = _work.Combine("control.json");
-        File.WriteAllText(spec, SyntheticFashion.SpecJson("control", data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 6));
-        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
+        await SubmitTwoTrialsAsync("control", images: 1024);
 
         await using var cluster = await ClusterConnection.ConnectAsync(new ClusterConnection.Settings(Redis, _clusterId, _clusterId), CancellationToken.None);
         Task Until(Func<OrleansSweep.Abstractions.SweepSnapshot, bool> condition, string what) => UntilAsync(cluster, "control", condition, what);
@@ -284,6 +276,16 @@ public sealed class ClusterCliTests : IAsyncLifetime
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.UserError, await Cli(["pause", "no-such-sweep", .. Cluster]));
         Assert.Contains("no sweep named 'no-such-sweep'", Normalized(_output.ToString()));
+    }
+
+    /// <summary>Submits a sweep of two trials (batch 16, eta~ 2^-8 and 2^-7, 6 epochs) on <paramref name="images"/> generated images.</summary>
+    private async Task SubmitTwoTrialsAsync(string name, int images)
+    {
+        string data = _work.Combine($"data-{name}");
+        SyntheticFashion.Write(data, trainCount: images, testCount: 20);
+        string spec = _work.Combine($"{name}.json");
+        File.WriteAllText(spec, SyntheticFashion.SpecJson(name, data, batchSizes: [16], learningRates: ["2^-8", "2^-7"], epochs: 6));
+        Assert.Equal(ExitCodes.Ok, await Cli(["submit", spec, .. Cluster]));
     }
 
     /// <summary>Waits (at most 120 s) until the sweep's snapshot satisfies <paramref name="condition"/>.</summary>
