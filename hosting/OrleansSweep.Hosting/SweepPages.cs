@@ -127,7 +127,7 @@ public sealed class SweepPages(SweepClient client)
             var results = sweep.Mirror.Results;
             var spec = sweep.Mirror.Spec!;
             var figures = StudyFigures.Build(spec, results, StudyFiles.Interpolations(results))
-                .ToDictionary(f => f.Name, f => (f.Caption, f.Plot.GetSvgXml(StudyFigures.Width, StudyFigures.Height)));
+                .ToDictionary(f => f.Name, f => (f.Caption, f.ToSvg()));
             sweep.Drawn = (sequence, figures);
             return figures;
         }

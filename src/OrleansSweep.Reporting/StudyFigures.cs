@@ -8,7 +8,15 @@ using OrleansSweep.Study;
 namespace OrleansSweep.Reporting;
 
 /// <summary>One figure of a report: a file stem, a caption, and the plot.</summary>
-public sealed record Figure(string Name, string Caption, Plot Plot);
+public sealed record Figure(string Name, string Caption, Plot Plot)
+{
+    /// <summary>
+    /// The figure as SVG. A heatmap reaches SVG as a small bitmap (one pixel per cell) scaled up, which viewers smooth
+    /// into gradients between cells; marked pixelated, every cell shows as the flat block it is.
+    /// </summary>
+    public string ToSvg() => Plot.GetSvgXml(StudyFigures.Width, StudyFigures.Height)
+        .Replace("<image ", "<image image-rendering=\"pixelated\" style=\"image-rendering:pixelated\" ", StringComparison.Ordinal);
+}
 
 /// <summary>
 /// The papers' figures drawn from a study's per-trial results with ScottPlot, so that a reader sees the seeds and not

@@ -36,7 +36,7 @@ public static class StudyReport
             {
                 byte[] png = figure.Plot.GetImageBytes(StudyFigures.Width, StudyFigures.Height, ImageFormat.Png);
                 File.WriteAllBytes(Path.Combine(building, figure.Name + ".png"), png);
-                File.WriteAllText(Path.Combine(building, figure.Name + ".svg"), figure.Plot.GetSvgXml(StudyFigures.Width, StudyFigures.Height));
+                File.WriteAllText(Path.Combine(building, figure.Name + ".svg"), figure.ToSvg());
                 embedded.Add((figure, Convert.ToBase64String(png)));
             }
             File.WriteAllText(Path.Combine(building, HtmlFileName), Html(study, grids, embedded), new UTF8Encoding(false));

@@ -39,7 +39,7 @@ public class StudyFiguresTests
         File.WriteAllText(Path.Combine(folder, figure.Name + ".svg"), Svg(figure));
     }
 
-    private static string Svg(Figure figure) => figure.Plot.GetSvgXml(StudyFigures.Width, StudyFigures.Height);
+    private static string Svg(Figure figure) => figure.ToSvg();
 
     private static TrialResult Diverged(string id) => new() { TrialId = id, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 };
 
@@ -237,6 +237,10 @@ public class StudyFiguresTests
         string svg = Svg(figure);
         Assert.Contains("median test accuracy (%)", svg);
         Assert.Contains("3 seeds", figure.Caption);
+        // The cells reach SVG as a bitmap of one pixel each: drawn as flat blocks, never smoothed into each other.
+        var images = System.Text.RegularExpressions.Regex.Matches(svg, "<image [^>]*>");
+        Assert.NotEmpty(images);
+        Assert.All(images, m => Assert.Contains("image-rendering:pixelated", m.Value));
     }
 
     [Fact]
