@@ -15,14 +15,14 @@ guards=(
   "a NaN or infinite metric is diverged, never converged|src/OrleansSweep.Core/Sweeps/SweepLedger.cs|var recorded = result.WithNonFiniteMetricsAsDivergence() with|var recorded = result with|tests/OrleansSweep.Core.Tests|FullyQualifiedName~nan_test_loss"
   "transient failure: gives up after 3 attempts|src/OrleansSweep.Core/Trials/RetryBackoff.cs|public bool AllowsAnotherAttempt(int attemptsSoFar) => attemptsSoFar < MaxAttempts;|public bool AllowsAnotherAttempt(int attemptsSoFar) => true;|tests/OrleansSweep.Core.Tests|FullyQualifiedName~gives_up_after_the_last_attempt"
   "trial diverges: recorded as diverged|src/OrleansSweep.Training/Trainer/TrialTrainer.cs|if (!double.IsFinite(loss) \|\| loss > trial.Training.DivergenceFactor * initialLoss.Value)|if (trial.BatchSize < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~A_huge_learning_rate_diverges"
-  "corrupt checkpoint: set aside, the previous good one used|src/OrleansSweep.Training/Checkpoints/CheckpointStore.cs|catch (CorruptCheckpointException e)|catch (CorruptCheckpointException e) when (e is null)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~A_corrupt_newest_checkpoint"
-  "a trial stopped part-way through an epoch: that step is checkpointed|src/OrleansSweep.Training/Trainer/TrialTrainer.cs|if (context.Checkpoints is { } stopStore && s > firstStep)|if (context.Checkpoints is { } stopStore \&\& s > firstStep \&\& trial.BatchSize < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~part_way_through_an_epoch"
+  "corrupt checkpoint: set aside, the previous good one used|src/OrleansSweep.Training/Checkpoints/CheckpointStore.cs|catch (CorruptCheckpointException e)|catch (CorruptCheckpointException e) when (path.Length < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~A_corrupt_newest_checkpoint"
+  "a trial stopped part-way through an epoch: that step is checkpointed|src/OrleansSweep.Training/Trainer/TrialTrainer.cs|if (context.Checkpoints is { } stopStore && s > firstStep)|if (context.Checkpoints is { } stopStore && s > firstStep && trial.BatchSize < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~part_way_through_an_epoch"
 )
 
 failed=0
 for guard in "${guards[@]}"; do
   IFS='|' read -r row file line replacement project filter <<<"$(sed 's/\\|/\x1f/g' <<<"$guard")"
-  line=${line//$'\x1f'/|}; replacement=${replacement//$'\x1f'/|}; replacement=${replacement//\\&/&}
+  line=${line//$'\x1f'/|}; replacement=${replacement//$'\x1f'/|}
   count=$(grep -cF -- "$line" "$file")
   if [ "$count" != 1 ]; then echo "STALE  $row: the guard is not in $file exactly once (found $count): update this script"; failed=1; continue; fi
   python3 - "$file" "$line" "$replacement" <<'PY'

@@ -171,6 +171,7 @@ public sealed class TrainerTests : IDisposable
         var result = Train(Trial(lr: "2^4"));
         Assert.Equal(TrialStatus.Diverged, result.Status);
         Assert.Equal(1, result.DivergedAtEpoch);
+        Assert.Empty(result.Epochs); // caught at the step it happened, not after the epoch's test pass
         Assert.True(!double.IsFinite(result.DivergenceLoss!.Value) || result.DivergenceLoss > 10);
         Assert.Null(result.FinalTestAccuracy);
     }
