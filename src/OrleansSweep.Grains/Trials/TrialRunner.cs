@@ -70,13 +70,22 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, T
         catch (Exception e)
         {
             // Anything else (out of memory, I/O, a native error) may pass: retried from the checkpoint, a bounded number of times.
-            logger.LogWarning("Trial {Trial} failed: {Type}: {Message}", trial.TrialId, e.GetType().Name, e.Message);
-            return new TrialResult
-            {
-                TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient,
-                FailureReason = $"{e.GetType().Name}: {e.Message}",
-            };
+            string reason = $"{e.GetType().Name}: {WithoutNativeStack(e.Message)}";
+            logger.LogWarning("Trial {Trial} failed: {Reason}", trial.TrialId, reason);
+            logger.LogDebug(e, "Trial {Trial} failed", trial.TrialId);
+            return new TrialResult { TrialId = trial.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient, FailureReason = reason };
         }
+    }
+
+    /// <summary>
+    /// A libtorch error's message carries the C++ stack ("Exception raised from ... (most recent call first): frame #0
+    /// ..."), kilobytes that would fill the log line and the result's failure reason; the first part says what failed.
+    /// The whole exception still goes to the debug log.
+    /// </summary>
+    public static string WithoutNativeStack(string message)
+    {
+        int stack = message.IndexOf("Exception raised from", StringComparison.Ordinal);
+        return (stack > 0 ? message[..stack] : message).Trim().TrimEnd('.') + (stack > 0 ? " (libtorch; its C++ stack is in the debug log)" : "");
     }
 }
 
