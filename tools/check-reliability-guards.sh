@@ -3,7 +3,7 @@
 # test that carries the row, and checks that the test now FAILS; then puts the line back. A row whose test still passes
 # with its guard gone would be a test that cannot fail. Takes a few minutes (one build and test run per guard); not a
 # CI step. Mutations are runtime-false conditions, never `if (false)`: the build treats unreachable code as an error.
-# Run from the repository root on a clean tree:  bash tools/check-reliability-guards.sh
+# Run from the repository root on a clean tree:  bash tools/check-reliability-guards.sh [text of the rows to check]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 if ! git diff --quiet; then echo "error: the working tree has changes; commit or stash them first (this script edits and restores files)" >&2; exit 2; fi
@@ -17,11 +17,17 @@ guards=(
   "trial diverges: recorded as diverged|src/OrleansSweep.Training/Trainer/TrialTrainer.cs|if (!double.IsFinite(loss) \|\| loss > trial.Training.DivergenceFactor * initialLoss.Value)|if (trial.BatchSize < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~A_huge_learning_rate_diverges"
   "corrupt checkpoint: set aside, the previous good one used|src/OrleansSweep.Training/Checkpoints/CheckpointStore.cs|catch (CorruptCheckpointException e)|catch (CorruptCheckpointException e) when (path.Length < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~A_corrupt_newest_checkpoint"
   "a trial stopped part-way through an epoch: that step is checkpointed|src/OrleansSweep.Training/Trainer/TrialTrainer.cs|if (context.Checkpoints is { } stopStore && s > firstStep)|if (context.Checkpoints is { } stopStore && s > firstStep && trial.BatchSize < 0)|tests/OrleansSweep.Training.Tests|FullyQualifiedName~part_way_through_an_epoch"
+  "an expired lease sends the trial back through the retry path|src/OrleansSweep.Core/Sweeps/SweepLedger.cs|_leaseExpiry.GetValueOrDefault(id, DateTime.MaxValue) < now|_leaseExpiry.GetValueOrDefault(id, DateTime.MaxValue) < DateTime.MinValue|tests/OrleansSweep.Core.Tests|FullyQualifiedName~An_expired_lease"
+  "deterministic failure: failed at once, one attempt|src/OrleansSweep.Grains/Trials/TrialRunner.cs|when (e is DatasetException or ArgumentException or SpecException)|when (e is SpecException)|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~Deterministic_failures_fail_fast"
+  "device-less silo: never hosts a trial|src/OrleansSweep.Grains/Placement/DevicePlacement.cs|silos.Where(silo => metadata|silos.Where(silo => true \|\| metadata|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~Trials_never_land_on_a_silo_without_devices"
+  "stale writer: refused by its ETag|hosting/OrleansSweep.Hosting/SqliteGrainStorage.cs|AND grain_id = \$g AND etag = \$current\";|AND grain_id = \$g\";|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~A_stale_writer_is_refused"
 )
 
 failed=0
+only=${1:-}  # optional: check only the rows whose text contains this
 for guard in "${guards[@]}"; do
   IFS='|' read -r row file line replacement project filter <<<"$(sed 's/\\|/\x1f/g' <<<"$guard")"
+  [ -n "$only" ] && [[ "$row" != *"$only"* ]] && continue
   line=${line//$'\x1f'/|}; replacement=${replacement//$'\x1f'/|}
   count=$(grep -cF -- "$line" "$file")
   if [ "$count" != 1 ]; then echo "STALE  $row: the guard is not in $file exactly once (found $count): update this script"; failed=1; continue; fi
