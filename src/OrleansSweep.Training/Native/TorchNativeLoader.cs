@@ -35,6 +35,8 @@ public static class TorchNativeLoader
         {
             if (_report is not null) return _report;
             QuietNativeLogging();
+            var heap = NativeHeap.KeepTensorMemory();
+            logger?.LogDebug("{Message}", heap.Message);
             _report = OperatingSystem.IsLinux() && !LibStdCxxProvides(RequiredLibStdCxxVersion)
                 ? LoadPatchedCopy()
                 : new NativeLoadReport(false, "TorchSharp native libraries load as shipped.", null);
