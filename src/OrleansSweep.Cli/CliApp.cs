@@ -27,7 +27,7 @@ public static class CliApp
             // Repeat the option for several devices: `--device cpu SPEC` must not take the spec for a second device.
             AllowMultipleArgumentsPerToken = false,
         };
-        var slotsOption = new Option<int?>("--slots") { Description = "Trials sharing one device at once (default: a CPU's cores / threads per trial, bounded by memory; a GPU: 1)" };
+        var slotsOption = new Option<int?>("--slots") { Description = "Trials sharing one device at once (default: a CPU's cores / threads per trial, bounded by memory; a GPU: as many as fit at its first trial's measured memory, at most 8)" };
         var threadsOption = new Option<int?>("--threads") { Description = "Intra-op threads of a trial whose spec sets no training.threads (default 1 with automatic slots, else cores / slots)" };
         var batchPerSlotOption = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) of its device's slots" };
         var plainOption = new Option<bool>("--plain") { Description = "Line-by-line progress even on a terminal" };

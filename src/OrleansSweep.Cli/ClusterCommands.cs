@@ -160,7 +160,7 @@ public static class ClusterCommands
         };
         var coordinator = new Option<bool>("--coordinator-only") { Description = "No devices: host sweeps, never trials" };
         var allowCpuFallback = new Option<bool>("--allow-cpu-fallback") { Description = "Start even when a --device cuda:N is not usable here; its trials then train on the CPU" };
-        var slots = new Option<int?>("--slots") { Description = "Trials sharing one device (default: a CPU's cores / threads per trial, bounded by memory; a GPU: 1)" };
+        var slots = new Option<int?>("--slots") { Description = "Trials sharing one device (default: a CPU's cores / threads per trial, bounded by memory; a GPU: as many as fit at its first trial's measured memory, at most 8)" };
         var threads = new Option<int?>("--threads") { Description = "Intra-op threads of a trial whose spec sets no training.threads (default 1 with automatic slots, else cores / slots)" };
         var batchPerSlot = new Option<int?>("--batch-per-slot") { Description = "Packing: a trial of batch m takes ceil(m / this) slots" };
         var siloPort = new Option<int?>("--silo-port") { Description = $"Silo-to-silo port (default {defaults.SiloPort})" };

@@ -36,7 +36,7 @@ public sealed class RunCommand(IAnsiConsole console)
             console.MarkupLineInterpolated($"Extending sweep {spec.Name}: {GridExtension.AddedCells(previous, spec)} new cells (the finished ones are kept).");
         var devices = DeviceOptions.From(settings.DeviceSettings);
         string threads = spec.Training.Threads is int fixedBySpec ? $"{fixedBySpec} (the spec's)" : devices.EffectiveThreadsPerTrial.ToString();
-        console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices.Select(d => $"{d} x {devices.SlotsOn(d)} slot(s)"))}, {threads} thread(s) per trial");
+        console.MarkupLineInterpolated($"Devices: {string.Join(", ", devices.TrainingDevices.Select(d => devices.IsAutomaticGpu(d) ? $"{d} x up to {devices.SlotsOn(d)} slot(s), by its first trial's memory" : $"{d} x {devices.SlotsOn(d)} slot(s)"))}, {threads} thread(s) per trial");
         if (MetricsOptions.From(settings.DeviceSettings).ScrapeUrl is { } scrape) console.MarkupLineInterpolated($"Metrics: {scrape}");
         // Load TorchSharp now, so what the loader has to say is printed before the live progress display starts.
         var native = TorchNativeLoader.EnsureLoaded();

@@ -44,6 +44,7 @@ public static class SiloBuilderExtensions
         silo.Services.TryAddSingleton(TimeProvider.System);
         // The storage providers (SQLite, Redis) register theirs first; memory state gets a memory log.
         silo.Services.TryAddSingleton<ITrialResultLog, MemoryTrialResultLog>();
+        silo.Services.TryAddSingleton<IDeviceMemoryProbe, CudaMemoryProbe>();
         silo.Services.AddSingleton<DeviceSlotPool>();
         silo.Services.AddSingleton<ClusterCapacity>();
         silo.Services.AddMetrics(); // IMeterFactory, if the host has none yet

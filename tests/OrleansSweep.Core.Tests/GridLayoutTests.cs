@@ -65,6 +65,39 @@ public class GridLayoutTests
         }
     }, iter: 100);
 
+    [Fact]
+    public void Dispatch_order_is_a_permutation_that_keeps_seed_rounds_whole_and_puts_costlier_cells_first() => Grids.Sample(spec =>
+    {
+        var layout = new GridLayout(spec);
+        var seen = new HashSet<int>();
+        int perRound = spec.Grid.BatchSizes.Count * spec.Grid.BaseLearningRates.Count;
+        TrialSpec? previous = null;
+        for (int position = 0; position < layout.Count; position++)
+        {
+            int cell = layout.DispatchCell(position);
+            Assert.True(seen.Add(cell));
+            Assert.Equal(position, layout.DispatchPosition(cell));
+            Assert.Equal(position / perRound, cell / perRound); // the same (BN mode, seed) round as in grid order
+            var trial = layout.TrialAt(cell);
+            if (previous is not null && position % perRound != 0)
+            {
+                // Within a round: batch sizes by falling cost per epoch (so by rising m), and each batch's LRs rising.
+                Assert.True(DispatchCost.PerEpoch(previous.BatchSize) >= DispatchCost.PerEpoch(trial.BatchSize));
+                if (previous.BatchSize == trial.BatchSize) Assert.True(previous.BaseLearningRate < trial.BaseLearningRate);
+            }
+            previous = trial;
+        }
+        Assert.Equal(layout.Count, seen.Count);
+    }, iter: 200);
+
+    [Fact]
+    public void Small_batches_cost_more_per_epoch_by_the_step_overhead()
+    {
+        Assert.Equal(2.5, DispatchCost.PerEpoch(2));
+        Assert.True(DispatchCost.PerEpoch(16) > DispatchCost.PerEpoch(256));
+        Assert.Equal(1 + 3.0 / 128, DispatchCost.PerEpoch(128), 12);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("bs16")]

@@ -73,6 +73,32 @@ public class SweepLedgerTests
         Assert.Equal(GridExpander.Expand(SampleResults.Spec)[3].TrialId, next.TrialId);
     }
 
+    [Fact]
+    public void Dispatch_puts_each_seed_rounds_costliest_trials_first_and_a_retried_one_back_at_its_place()
+    {
+        // Spec order against cost: the large batch and the large LR first. Dispatch starts with the small batch (more
+        // steps per epoch) at its small LR (least likely to diverge and stop early), seed by seed.
+        var spec = SampleResults.Spec with { Grid = new GridSpec { BatchSizes = [256, 16], BaseLearningRates = [Math.Pow(2, -6), Math.Pow(2, -10)], Seeds = [0, 1] } };
+        var ledger = Started(out _, spec);
+        var taken = new List<string>();
+        var now = T0;
+        bool failedOnce = false;
+        while (ledger.TakeDispatchable(1, now) is [var next])
+        {
+            taken.Add(next.TrialId);
+            // The second trial fails transiently once: once its back-off is over it comes back before any trial not yet started.
+            var result = next.TrialId == "bs16-lr2^-6-none-s0" && !failedOnce
+                ? new TrialResult { TrialId = next.TrialId, Status = TrialStatus.Failed, FailureKind = FailureKind.Transient, FailureReason = "disk full" }
+                : Done(next.TrialId);
+            failedOnce |= result.Status == TrialStatus.Failed;
+            ledger.Report(result, now);
+            now += TimeSpan.FromHours(1); // past any back-off
+        }
+        Assert.Equal(["bs16-lr2^-10-none-s0", "bs16-lr2^-6-none-s0", "bs16-lr2^-6-none-s0", "bs256-lr2^-10-none-s0", "bs256-lr2^-6-none-s0",
+                      "bs16-lr2^-10-none-s1", "bs16-lr2^-6-none-s1", "bs256-lr2^-10-none-s1", "bs256-lr2^-6-none-s1"], taken);
+        Assert.Equal(8, ledger.Recorded);
+    }
+
     [Theory]
     [InlineData(null, 0, 1)]   // no cluster slots published: the configured default
     [InlineData(null, 4, 4)]   // the cluster's device slots

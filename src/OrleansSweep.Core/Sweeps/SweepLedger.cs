@@ -37,7 +37,7 @@ public sealed class AdmissionRejectedException(string message) : UserErrorExcept
 
 /// <summary>
 /// One sweep's bookkeeping as a pure state machine: admits its spec (or an extension of it), hands out the next trials
-/// to dispatch in grid order within the concurrency limit, records each result exactly once, requeues stopped trials,
+/// to dispatch (costliest first within each seed round) within the concurrency limit, records each result exactly once, requeues stopped trials,
 /// backs off and bounds transient failures, expires the leases of lost trials, and plans the analysis jobs once the
 /// grid has ended. Time is passed in, so every rule is a millisecond unit test; the sweep grain adds storage, timers,
 /// reminders and grain calls.
@@ -61,8 +61,9 @@ public sealed class SweepLedger
     private int _gridSize;
     private readonly Dictionary<string, int> _jobIndex = new();
     private int _recorded, _recordedInGrid;
-    // Dispatch in grid order: every pending trial at or after the cursor has not been handed out yet; pending trials
-    // before it (retries, stopped ones) wait in _requeued, ordered by index.
+    // Dispatch in the layout's dispatch order (GridLayout.DispatchCell; analysis jobs after the grid, in plan order): every
+    // pending trial at or after the cursor's position has not been handed out yet; pending trials before it (retries,
+    // stopped ones) wait in _requeued, by position.
     private int _cursor;
     private readonly SortedSet<int> _requeued = new();
     private readonly Dictionary<string, DateTime> _leaseExpiry = new();
@@ -209,7 +210,7 @@ public sealed class SweepLedger
         _state.Spec?.Execution.MaxConcurrentTrials ?? (clusterDeviceSlots > 0 ? clusterDeviceSlots : _settings.DefaultMaxConcurrentTrials);
 
     /// <summary>
-    /// The pending trials to start now, in grid order, whose back-off is over, up to the concurrency limit; each is
+    /// The pending trials to start now, in dispatch order (<see cref="GridLayout.DispatchCell"/>), whose back-off is over, up to the concurrency limit; each is
     /// marked running with a fresh lease. Starting a trial twice is harmless (it resumes from its checkpoint), so the
     /// caller may start them before persisting.
     /// </summary>
@@ -219,18 +220,18 @@ public sealed class SweepLedger
         int free = ConcurrencyLimit(clusterDeviceSlots) - _state.Running.Count;
         if (free <= 0) return [];
         var chosen = new List<int>();
-        // Requeued trials lie before the cursor, so taking them first keeps grid order.
-        foreach (int index in _requeued)
+        // Requeued trials lie before the cursor, so taking them first keeps dispatch order.
+        foreach (int position in _requeued)
         {
             if (chosen.Count >= free) break;
-            if (Ready(index, now)) chosen.Add(index);
+            if (Ready(IndexAt(position), now)) chosen.Add(IndexAt(position));
         }
         while (chosen.Count < free && _cursor < _status.Length)
         {
-            int index = _cursor++;
+            int position = _cursor++, index = IndexAt(position);
             if (_status[index] != TrialStatus.Pending) continue;
             if (Ready(index, now)) chosen.Add(index);
-            else _requeued.Add(index); // backing off: passed by, waits behind the cursor
+            else _requeued.Add(position); // backing off: passed by, waits behind the cursor
         }
         var toStart = new List<TrialSpec>(chosen.Count);
         foreach (int index in chosen)
@@ -436,11 +437,17 @@ public sealed class SweepLedger
     {
         string trialId = IdAt(index);
         _status[index] = status;
-        _requeued.Remove(index);
+        int position = PositionOf(index);
+        _requeued.Remove(position);
         if (status == TrialStatus.Running) _state.Running.Add(trialId);
         else _state.Running.Remove(trialId);
-        if (status == TrialStatus.Pending && index < _cursor) _requeued.Add(index);
+        if (status == TrialStatus.Pending && position < _cursor) _requeued.Add(position);
     }
+
+    /// <summary>The trial dispatched <paramref name="position"/>-th: a grid cell in the layout's order, then the analysis jobs.</summary>
+    private int IndexAt(int position) => position < _gridSize ? _layout!.DispatchCell(position) : position;
+
+    private int PositionOf(int index) => index < _gridSize ? _layout!.DispatchPosition(index) : index;
 
     private void RenewLease(string trialId, DateTime now) => _leaseExpiry[trialId] = now + _settings.LeaseDuration;
 

@@ -16,6 +16,8 @@ public sealed class GridLayout
     // Trial id tokens per axis ("bs16", "lr2^-8", "none", "s0") and their positions, for parsing an id back to a cell.
     private readonly Dictionary<string, int> _batchIndex, _lrIndex, _bnIndex, _seedIndex;
     private readonly string[] _batchTokens, _lrTokens, _bnTokens, _seedTokens;
+    // Dispatch order within a seed round (see DispatchCell): batch and LR axis positions by rank, and back.
+    private readonly int[] _batchByRank, _lrByRank, _batchRank, _lrRank;
 
     public GridLayout(SweepSpec spec)
     {
@@ -32,6 +34,39 @@ public sealed class GridLayout
         _bnIndex = IndexOf(_bnTokens);
         _seedIndex = IndexOf(_seedTokens);
         Count = checked(_bnTokens.Length * _seedTokens.Length * _batchTokens.Length * _lrTokens.Length);
+        _batchByRank = [.. Enumerable.Range(0, grid.BatchSizes.Count).OrderByDescending(i => DispatchCost.PerEpoch(grid.BatchSizes[i])).ThenBy(i => i)];
+        _lrByRank = [.. Enumerable.Range(0, grid.BaseLearningRates.Count).OrderBy(i => grid.BaseLearningRates[i]).ThenBy(i => i)];
+        _batchRank = Inverse(_batchByRank);
+        _lrRank = Inverse(_lrByRank);
+    }
+
+    /// <summary>
+    /// The cell dispatched <paramref name="position"/>-th. Seed rounds stay whole and in grid order (BN mode, then seed,
+    /// outermost), so a sweep stopped half-way holds complete seeds of whole BN modes. Within a round the costliest trials
+    /// go first, longest processing time first, so a grid does not end on one long trial beside idle slots: batch sizes by
+    /// their cost per epoch (<see cref="DispatchCost"/>), largest first; within a batch the LRs in ascending order, since
+    /// the largest are the likeliest to diverge and stop early. The grid order of files and tables is unchanged.
+    /// </summary>
+    public int DispatchCell(int position)
+    {
+        if ((uint)position >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(position), position, $"the grid has {Count} cells.");
+        int cellsPerRound = _batchTokens.Length * _lrTokens.Length;
+        int round = position / cellsPerRound, inRound = position % cellsPerRound;
+        return round * cellsPerRound + _batchByRank[inRound / _lrTokens.Length] * _lrTokens.Length + _lrByRank[inRound % _lrTokens.Length];
+    }
+
+    /// <summary>Where cell <paramref name="index"/> stands in the dispatch order: the inverse of <see cref="DispatchCell"/>.</summary>
+    public int DispatchPosition(int index)
+    {
+        var (bn, seed, batch, lr) = Axes(index);
+        return ((bn * _seedTokens.Length + seed) * _batchTokens.Length + _batchRank[batch]) * _lrTokens.Length + _lrRank[lr];
+    }
+
+    private static int[] Inverse(int[] permutation)
+    {
+        var inverse = new int[permutation.Length];
+        for (int rank = 0; rank < permutation.Length; rank++) inverse[permutation[rank]] = rank;
+        return inverse;
     }
 
     /// <summary>Cells in the grid.</summary>

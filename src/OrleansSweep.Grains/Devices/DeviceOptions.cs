@@ -47,7 +47,8 @@ public sealed class DeviceOptions
     /// Capacity of one device in slots: how many trials share it at once. Null (the default): automatic packing, a CPU
     /// takes as many trials as its cores allow at <see cref="EffectiveThreadsPerTrial"/> threads each, at most as many
     /// as its memory holds at <see cref="CpuTrialMemoryBudget"/> each (on CPU, two 1-thread trials side by side outrun
-    /// one 2-thread trial at every batch size measured); a GPU takes one.
+    /// one 2-thread trial at every batch size measured); a GPU as many as its memory holds at the footprint measured on
+    /// its first trial (<see cref="GpuPacking"/>).
     /// </summary>
     public int? SlotsPerDevice { get; set; }
 
@@ -69,16 +70,24 @@ public sealed class DeviceOptions
 
     public int TotalSlots => TrainingDevices.Sum(SlotsOn);
 
-    /// <summary>Slots of <paramref name="device"/>: <see cref="SlotsPerDevice"/>, or the automatic packing.</summary>
+    /// <summary>
+    /// Slots of <paramref name="device"/>: <see cref="SlotsPerDevice"/>, or the automatic packing. An automatic GPU's are
+    /// the most it may take (<see cref="GpuPacking.MaxTrialsPerGpu"/>); how many it does take is measured on its first
+    /// trial (<see cref="DeviceSlotPool"/>).
+    /// </summary>
     public int SlotsOn(string device)
     {
         if (SlotsPerDevice is int configured) return configured;
-        if (!DeviceName.TryParse(device, out var name) || name.IsCuda) return 1;
+        if (!DeviceName.TryParse(device, out var name)) return 1;
+        if (name.IsCuda) return GpuPacking.MaxTrialsPerGpu;
         int byCores = Math.Max(1, Environment.ProcessorCount / (ThreadsPerTrial ?? 1));
         long memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes; // physical memory, or the container's limit
         int byMemory = (int)Math.Clamp(memory * 3 / 4 / CpuTrialMemoryBudget, 1, MaxSlotsPerDevice);
         return Math.Min(byCores, byMemory);
     }
+
+    /// <summary>A GPU whose slots are automatic: packed by the memory its first trial takes.</summary>
+    public bool IsAutomaticGpu(string device) => SlotsPerDevice is null && DeviceName.TryParse(device, out var name) && name.IsCuda;
 
     private bool AutomaticCpuSlots => SlotsPerDevice is null && TrainingDevices.Any(d => DeviceName.TryParse(d, out var n) && !n.IsCuda);
 

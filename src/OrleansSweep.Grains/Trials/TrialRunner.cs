@@ -55,6 +55,7 @@ public sealed class TrialRunner(ITrialExecutor executor, DeviceSlotPool slots, T
             return executor.Execute(trial, slot.Device, slot.Threads, new InlineProgress<EpochMetrics>(epoch =>
             {
                 metrics.Epoch(slot.Device, epoch.Seconds);
+                slot.EpochEnded(); // an automatic GPU's first trial is measured here
                 onEpoch(epoch);
             }), cancellation);
         }
