@@ -61,6 +61,38 @@ public class PaperFindingsTests
     }
 
     [Fact]
+    public void With_bn_the_small_batch_finding_is_judged_per_bn_grid_and_says_whether_the_best_cells_fitted_their_training_set()
+    {
+        var spec = Spec("""{ "batchSizes": [8, 32, 128], "baseLearningRates": ["2^-10", "2^-6"], "bnModes": ["batch", "ghost:4"], "seeds": [0, 1] }""");
+        var results = new Dictionary<string, TrialResult>();
+        foreach (var t in GridExpander.Expand(spec))
+        {
+            // m = 32 best by 1 point in both seeds; every cell fits its training set except m = 128 (95%) in seed 1.
+            double test = (t.BatchSize == 32 ? 0.87 : 0.86) - (t.BaseLearningRate < 0.01 ? 0.02 : 0) + 0.001 * t.Seed;
+            double train = t.BatchSize == 128 && t.Seed == 1 ? 0.95 : 0.995;
+            results[t.TrialId] = Converged(t, test) with
+            {
+                Epochs = [new EpochMetrics(1, 0.01, 1 - test, test, 1)],
+                FinalTrainFit = new FitMeasurement(1000, 0.01, train),
+            };
+        }
+        var withBn = Get(spec, results, "small-batches-best[batch]");
+        Assert.Equal(FindingVerdict.Holds, withBn.Verdict);
+        Assert.StartsWith("With BN (batch)", withBn.Claim);
+        Assert.Equal([1.0, 1.0], withBn.Evidence!.PerSeed.Select(m => Math.Round(m.Margin, 6)));
+        Assert.Contains("not fitted (a seed below 99.0%): m = 128 (95.0%), so part of the difference is how far training got", withBn.Measured);
+        Assert.Equal(FindingVerdict.Holds, Get(spec, results, "small-batches-best[ghost:4]").Verdict);
+        Assert.Equal(FindingVerdict.NotApplicable, Get(spec, results, "small-batches-best-without-bn").Verdict);
+
+        foreach (var (id, r) in results.ToList()) results[id] = r with { FinalTrainFit = r.FinalTrainFit! with { Accuracy = 0.999 } };
+        Assert.Contains("every seed of these cells fitted its training set (>= 99.0%), so the differences are in generalisation", Get(spec, results, "small-batches-best[batch]").Measured);
+
+        // A grid with batches on one side of the limit only says nothing about it.
+        var oneSide = Spec("""{ "batchSizes": [128, 512], "baseLearningRates": ["2^-10"], "bnModes": ["batch"], "seeds": [0] }""");
+        Assert.DoesNotContain(PaperFindings.Check(oneSide, new Dictionary<string, TrialResult>()), f => f.Id.StartsWith("small-batches-best[", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void One_seed_cannot_be_judged_and_a_margin_inside_the_seed_spread_is_within_noise()
     {
         var (spec, results) = NoBnGrid(bestBatch: 8, seeds: "[0]");
@@ -232,7 +264,7 @@ public class PaperFindingsTests
     [Fact]
     public void Findings_a_study_cannot_speak_to_are_not_applicable_rather_than_passed()
     {
-        var spec = Spec("""{ "batchSizes": [16, 64], "baseLearningRates": ["2^-8"], "bnModes": ["batch"] }""");
+        var spec = Spec("""{ "batchSizes": [64, 128], "baseLearningRates": ["2^-8"], "bnModes": ["batch"] }""");
         var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, 0.8));
         Assert.All(PaperFindings.Check(spec, results), f => Assert.Equal(FindingVerdict.NotApplicable, f.Verdict));
     }

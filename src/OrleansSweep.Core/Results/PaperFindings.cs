@@ -34,7 +34,7 @@ public static class PaperFindings
         var study = new SeedTable(spec, results);
         var grids = ResultGrid.Build(spec, results);
         var (eta, _) = spec.Training.LearningRateAxis;
-        var findings = new List<Finding> { SmallBatchesBestWithoutBn(study, grids, eta, rules) };
+        var findings = new List<Finding>(SmallBatchesBest(study, grids, eta, rules));
         findings.AddRange(StableRangeNarrows(study, grids, eta, rules));
         findings.Add(BestGhostBatch(study, grids, rules));
         findings.AddRange(LargeBatchSharperAndWorse(spec, study, grids, rules));
@@ -75,15 +75,29 @@ public static class PaperFindings
             trials.Select(ComparableAccuracy).OfType<double>().DefaultIfEmpty(double.NaN).Max() is var best && double.IsNaN(best) ? null : best;
     }
 
-    /// <summary>Masters &amp; Luschi: without BN, the best test accuracy is reached with m &lt;= the small-batch limit.</summary>
-    private static Finding SmallBatchesBestWithoutBn(SeedTable study, IReadOnlyList<ResultGrid> grids, string eta, FindingsSpec rules)
+    /// <summary>
+    /// Masters &amp; Luschi: the best test accuracy is reached with m &lt;= the small-batch limit, without BN (always checked,
+    /// not applicable without such a grid) and with each BN mode whose grid has batch sizes on both sides of the limit.
+    /// </summary>
+    private static IEnumerable<Finding> SmallBatchesBest(SeedTable study, IReadOnlyList<ResultGrid> grids, string eta, FindingsSpec rules)
     {
-        const string id = "small-batches-best-without-bn";
         int limit = rules.SmallBatchLimit;
-        string claim = $"Without BN the best test accuracy is reached at batch size m <= {limit} (Masters & Luschi, Sec. 3).";
-        var grid = grids.FirstOrDefault(g => g.BnMode == "none");
-        if (grid is null || !grid.BatchSizes.Any(m => m <= limit) || !grid.BatchSizes.Any(m => m > limit))
-            return new Finding(id, claim, FindingVerdict.NotApplicable, $"needs a no-BN grid with batch sizes on both sides of {limit}.");
+        bool BothSides(ResultGrid g) => g.BatchSizes.Any(m => m <= limit) && g.BatchSizes.Any(m => m > limit);
+        var noBn = grids.FirstOrDefault(g => g.BnMode == "none");
+        if (noBn is null || !BothSides(noBn))
+            yield return new Finding("small-batches-best-without-bn", $"Without BN the best test accuracy is reached at batch size m <= {limit} (Masters & Luschi, Sec. 3).",
+                FindingVerdict.NotApplicable, $"needs a no-BN grid with batch sizes on both sides of {limit}.");
+        foreach (var grid in grids.Where(BothSides))
+            yield return SmallBatchesBest(study, grid, eta, rules);
+    }
+
+    private static Finding SmallBatchesBest(SeedTable study, ResultGrid grid, string eta, FindingsSpec rules)
+    {
+        int limit = rules.SmallBatchLimit;
+        string id = grid.BnMode == "none" ? "small-batches-best-without-bn" : $"small-batches-best[{grid.BnMode}]";
+        string claim = grid.BnMode == "none"
+            ? $"Without BN the best test accuracy is reached at batch size m <= {limit} (Masters & Luschi, Sec. 3)."
+            : $"With BN ({grid.BnMode}) the best test accuracy is still reached at batch size m <= {limit} (Masters & Luschi, Sec. 3-4).";
         var best = grid.BestLearningRatePerBatch().Where(b => b.Accuracy is not null).ToList();
         if (best.Count == 0) return new Finding(id, claim, FindingVerdict.NotApplicable, "no cell converged.");
 
@@ -91,7 +105,7 @@ public static class PaperFindings
         var margins = new List<SeedMargin>();
         foreach (int seed in study.Seeds)
         {
-            var trials = study.Where("none", seed: seed).ToList();
+            var trials = study.Where(grid.BnMode, seed: seed).ToList();
             if (study.Best(trials.Where(t => t.BatchSize <= limit)) is double smallBest && study.Best(trials.Where(t => t.BatchSize > limit)) is double largeBest)
                 margins.Add(new SeedMargin(seed, 100 * (smallBest - largeBest)));
         }
@@ -100,7 +114,7 @@ public static class PaperFindings
         string measured = $"best {Percent(top.Accuracy!.Value)} at m = {top.BatchSize}, {eta} = {LearningRateFormat.Format(top.BestBaseLearningRate!.Value)}" +
                           (bestLarge is [var large] ? $"; best with m > {limit}: {Percent(large.Accuracy!.Value)} at m = {large.BatchSize}" : "") +
                           "; per batch: " + string.Join(", ", best.Select(b => $"{b.BatchSize}: {Percent(b.Accuracy!.Value)}")) +
-                          FitAtBestCells(study, grid, best);
+                          FitAtBestCells(study, grid, best, rules);
         if (margins.Count == 0) return new Finding(id, claim, FindingVerdict.NotApplicable, measured + "; no seed has results on both sides.");
         var evidence = FindingEvidence.FromSeeds("accuracy points", margins, rules.Confidence);
         return Finding.Judged(id, claim, measured + PerSeed(evidence, m => m.ToString("0.0", CultureInfo.InvariantCulture)), evidence);
@@ -111,9 +125,10 @@ public static class PaperFindings
     /// its test accuracy. A large batch whose training accuracy is barely above its test accuracy is under-trained: its
     /// lower test accuracy is an optimisation gap, not a generalisation one.
     /// </summary>
-    private static string FitAtBestCells(SeedTable study, ResultGrid grid, IReadOnlyList<(int BatchSize, double? BestBaseLearningRate, double? Accuracy)> best)
+    private static string FitAtBestCells(SeedTable study, ResultGrid grid, IReadOnlyList<(int BatchSize, double? BestBaseLearningRate, double? Accuracy)> best, FindingsSpec rules)
     {
         var parts = new List<string>();
+        var unfitted = new List<string>();
         foreach (var b in best)
         {
             var fits = study.Where(grid.BnMode, b.BatchSize).Where(t => t.BaseLearningRate == b.BestBaseLearningRate)
@@ -122,8 +137,14 @@ public static class PaperFindings
             double train = Statistics.Median(fits.Select(r => r!.FinalWeightsTrainAccuracy!.Value));
             double gap = Statistics.Median(fits.Select(r => r!.FinalWeightsTrainAccuracy!.Value - r.FinalWeightsTestAccuracy!.Value));
             parts.Add($"{b.BatchSize}: {Percent(train)} (gap {Points(gap)})");
+            double lowest = fits.Min(r => r!.FinalWeightsTrainAccuracy!.Value);
+            if (lowest < rules.FittedTrainAccuracy) unfitted.Add($"{b.BatchSize} ({Percent(lowest)})");
         }
-        return parts.Count == 0 ? "" : "; training accuracy at the final weights of each best cell (train minus test, points): " + string.Join(", ", parts);
+        if (parts.Count == 0) return "";
+        string fitted = unfitted.Count == 0
+            ? $"; every seed of these cells fitted its training set (>= {Percent(rules.FittedTrainAccuracy)}), so the differences are in generalisation"
+            : $"; not fitted (a seed below {Percent(rules.FittedTrainAccuracy)}): m = {string.Join(", ", unfitted)}, so part of the difference is how far training got";
+        return "; training accuracy at the final weights of each best cell (train minus test, points): " + string.Join(", ", parts) + fitted;
     }
 
     /// <summary>

@@ -19,6 +19,11 @@ public sealed record FindingsSpec
     public double StableAccuracyOverChance { get; init; } = 2;
     /// <summary>Masters &amp; Luschi's "small" batches: m at or below this.</summary>
     public int SmallBatchLimit { get; init; } = 32;
+    /// <summary>
+    /// A cell fitted its training set when the training accuracy at its final weights reached this: then a lower test
+    /// accuracy is a generalisation difference, not one of how far training got.
+    /// </summary>
+    public double FittedTrainAccuracy { get; init; } = 0.99;
     /// <summary>The stable range "narrows" when Spearman's rho between m and its width is at or below this.</summary>
     public double NarrowingCorrelation { get; init; } = -0.7;
     /// <summary>Masters &amp; Luschi Sec. 3.6: the best BN batch lies in [GhostBestMin, GhostBestMax].</summary>

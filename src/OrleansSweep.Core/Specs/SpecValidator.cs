@@ -167,6 +167,8 @@ public static partial class SpecValidator
         Check(double.IsFinite(f.StableAccuracyOverChance) && f.StableAccuracyOverChance is >= 0 and < ChanceLevel.Classes,
             $"findings.stableAccuracyOverChance: {f.StableAccuracyOverChance} (expected a multiple of chance accuracy from 0 to below {ChanceLevel.Classes}, e.g. 2).");
         Check(f.SmallBatchLimit >= 1, $"findings.smallBatchLimit: {f.SmallBatchLimit} (expected a batch size >= 1).");
+        Check(double.IsFinite(f.FittedTrainAccuracy) && f.FittedTrainAccuracy is > 0 and <= 1,
+            $"findings.fittedTrainAccuracy: {f.FittedTrainAccuracy} (expected a training accuracy above 0 and at most 1, e.g. 0.99).");
         Check(double.IsFinite(f.NarrowingCorrelation) && f.NarrowingCorrelation is >= -1 and <= 1,
             $"findings.narrowingCorrelation: {f.NarrowingCorrelation} (expected a rank correlation from -1 to 1, e.g. -0.7).");
         Check(f.GhostBestMin >= 1 && f.GhostBestMax >= f.GhostBestMin,
