@@ -1,5 +1,8 @@
 using Spectre.Console;
 
+// The commands that train restart once with glibc's heap settings in their environment (one arena; see NativeHeap):
+// before anything is printed, so the restarted process starts the output. Other commands never load libtorch.
+if (args is ["run" or "resume" or "train" or "silo", ..]) OrleansSweep.Training.Native.NativeHeap.RestartWithHeapEnvironment();
 var console = AnsiConsole.Console;
 // Output to a file or pipe wraps at 80 columns unless told otherwise; COLUMNS (as `ls` and `man` honour it) sets the
 // width, e.g. for a verdict file meant to be read whole (docs/results/publish.sh).
