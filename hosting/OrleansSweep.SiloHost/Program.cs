@@ -6,8 +6,6 @@ using OrleansSweep.Hosting;
 
 // Configuration: appsettings.json (beside the program, then in the working directory), then environment
 // (OrleansSweep__Redis=...), then command line (--OrleansSweep:SiloPort=11112). See hosting/README.md.
-// Restart once with glibc's heap settings in the environment (one arena; see NativeHeap), before any output.
-OrleansSweep.Training.Native.NativeHeap.RestartWithHeapEnvironment();
 IHost host;
 try
 {

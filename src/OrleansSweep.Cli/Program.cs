@@ -1,9 +1,5 @@
 using Spectre.Console;
 
-// The commands that train restart once with glibc's heap settings in their environment (one arena; see NativeHeap):
-// before anything is printed, so the restarted process starts the output. Other commands never load libtorch, nor
-// even the Training assembly: the call sits in its own method, compiled only when a training command calls it.
-if (args is ["run" or "resume" or "train" or "silo", ..]) RestartForTraining();
 var console = AnsiConsole.Console;
 // Output to a file or pipe wraps at 80 columns unless told otherwise; COLUMNS (as `ls` and `man` honour it) sets the
 // width, e.g. for a verdict file meant to be read whole (docs/results/publish.sh).
@@ -19,6 +15,3 @@ if (Environment.GetEnvironmentVariable("ORLEANS_SWEEP_LOADED_ASSEMBLIES") is { L
 var errors = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 if (Console.IsErrorRedirected) errors.Profile.Width = 100_000;
 return await OrleansSweep.Cli.CliApp.InvokeAsync(args, console, errors: errors);
-
-[System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-static void RestartForTraining() => OrleansSweep.Training.Native.NativeHeap.RestartWithHeapEnvironment();

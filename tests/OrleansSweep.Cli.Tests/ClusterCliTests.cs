@@ -79,14 +79,6 @@ public sealed class ClusterCliTests : IAsyncLifetime
         string spec = _work.Combine("spec.json");
         File.WriteAllText(spec, SyntheticFashion.SpecJson("cluster-cli", data, batchSizes: [16, 32], learningRates: ["2^-8", "2^4"], epochs: 1));
 
-        // A training command restarts itself once with glibc's heap settings (NativeHeap): the same process, now with them.
-        Assert.All(_silos.All, silo =>
-        {
-            var environment = SiloProcesses.EnvironmentOf(silo);
-            Assert.Equal(("1", "0", "started"), (environment.GetValueOrDefault("MALLOC_ARENA_MAX"), environment.GetValueOrDefault("MALLOC_MMAP_MAX_"),
-                environment.GetValueOrDefault("ORLEANS_SWEEP_NATIVE_HEAP")));
-        });
-
         using var http = new HttpClient();
         var before = await ScrapeAsync(http);
         Assert.DoesNotContain(before, m => m.Name == "orleans_sweep_results_total");

@@ -49,11 +49,6 @@ public sealed class SiloProcesses(string clusterId, string artifacts, string dat
 
     public string Output(Process silo) { lock (_output) return _output[silo].ToString(); }
 
-    /// <summary>The environment <paramref name="process"/> runs with now, from /proc (after an execv, the new one's).</summary>
-    public static IReadOnlyDictionary<string, string> EnvironmentOf(Process process) =>
-        File.ReadAllText($"/proc/{process.Id}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(entry => entry.Split('=', 2)).Where(kv => kv.Length == 2).GroupBy(kv => kv[0]).ToDictionary(g => g.Key, g => g.Last()[1]);
-
     /// <summary>
     /// A silo says so once it has joined; fail fast with its output if it cannot. After a whole cluster was killed, a
     /// new silo first waits for the dead ones' "I am alive" entries to go stale (45 s), hence the deadline.

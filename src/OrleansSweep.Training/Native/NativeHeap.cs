@@ -17,13 +17,6 @@ public sealed record NativeHeapReport(bool Applied, string Message);
 /// (M_MMAP_MAX = 0) and trimming its top only past 1 GiB makes freed blocks reusable without a fault. Arithmetic is
 /// untouched (results are bit-identical); the price is that a process keeps its high-water mark of native memory.
 /// A user's own MALLOC_* settings, or ORLEANS_SWEEP_NATIVE_HEAP=default, leave glibc as it is; non-glibc systems too.
-/// <para>
-/// Set at run time (<see cref="KeepTensorMemory"/>), these settings reach the main heap but not the per-thread arenas
-/// glibc gives threads: a trial trains on its own thread, whose arena still maps blocks above 64 MiB and unmaps a
-/// sub-heap that falls empty. Only MALLOC_ARENA_MAX=1 in the environment a process starts with puts every thread on the
-/// main heap, so the CLI's training commands restart themselves once with it (<see cref="RestartWithHeapEnvironment"/>):
-/// the same process id, arguments and streams.
-/// </para>
 /// </remarks>
 public static class NativeHeap
 {
@@ -43,53 +36,14 @@ public static class NativeHeap
         lock (Gate) return _report ??= Configure();
     }
 
-    /// <summary>What the environment of a restarted process holds: <see cref="KeepTensorMemory"/>'s settings, with one arena.</summary>
-    public static readonly IReadOnlyList<(string Name, string Value)> StartEnvironment =
-    [
-        ("MALLOC_ARENA_MAX", "1"), ("MALLOC_MMAP_MAX_", "0"), ("MALLOC_TRIM_THRESHOLD_", TrimThresholdBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-    ];
-
-    private const string Applied = "started";
-
-    /// <summary>
-    /// Replaces this process with itself (execv of /proc/self/exe with the same arguments) after putting
-    /// <see cref="StartEnvironment"/> in its environment, unless it already has it, the user set MALLOC_* or
-    /// ORLEANS_SWEEP_NATIVE_HEAP=default, or this is not Linux. Call first thing in Main, before any output. Returns only
-    /// when it did not restart (then <see cref="KeepTensorMemory"/> does what it can at run time).
-    /// </summary>
-    public static void RestartWithHeapEnvironment()
-    {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable(SettingVariable) is { Length: > 0 } || UserMallocSetting() is not null) return;
-        string[] argv;
-        try { argv = File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0'); }
-        catch (IOException) { return; }
-        catch (UnauthorizedAccessException) { return; }
-        if (argv.Length == 0 || argv[0].Length == 0) return;
-        try
-        {
-            foreach (var (name, value) in StartEnvironment) if (Libc.setenv(name, value, 1) != 0) return;
-            if (Libc.setenv(SettingVariable, Applied, 1) != 0) return;
-            Libc.execv("/proc/self/exe", [.. argv, null]);
-            // Still here: execv failed. Take the settings back out, so nothing below believes they are in force.
-            foreach (var (name, _) in StartEnvironment) Libc.unsetenv(name);
-            Libc.unsetenv(SettingVariable);
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
-    }
-
-    private static string? UserMallocSetting() => Environment.GetEnvironmentVariables().Keys.Cast<string>()
-        .Where(name => name.StartsWith("MALLOC_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
-
     private static NativeHeapReport Configure()
     {
         if (!OperatingSystem.IsLinux()) return new(false, "the native heap is left as is (not Linux).");
-        string? setting = Environment.GetEnvironmentVariable(SettingVariable);
-        if (string.Equals(setting, "default", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(Environment.GetEnvironmentVariable(SettingVariable), "default", StringComparison.OrdinalIgnoreCase))
             return new(false, $"the native heap is left as is ({SettingVariable}=default).");
-        if (setting == Applied && StartEnvironment.All(e => Environment.GetEnvironmentVariable(e.Name) == e.Value))
-            return new(true, "native tensor memory is kept for reuse (glibc, set at the process's start: one arena, no mmap'd blocks, heap trimmed past " +
-                             $"{TrimThresholdBytes >> 20} MiB).");
-        if (UserMallocSetting() is { } userSetting) return new(false, $"the native heap is left as the environment sets it ({userSetting}).");
+        string? userSetting = Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(name => name.StartsWith("MALLOC_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).FirstOrDefault();
+        if (userSetting is not null) return new(false, $"the native heap is left as the environment sets it ({userSetting}).");
         try
         {
             // mallopt returns 1 on success; musl's stub returns 0 and changes nothing.
@@ -111,9 +65,6 @@ public static class NativeHeap
         private const string Library = "libc.so.6";
         [DllImport(Library)] public static extern int mallopt(int parameter, int value);
         [DllImport(Library)] public static extern MallInfo2 mallinfo2();
-        [DllImport(Library)] public static extern int setenv(string name, string value, int overwrite);
-        [DllImport(Library)] public static extern int unsetenv(string name);
-        [DllImport(Library, SetLastError = true)] public static extern int execv(string path, string?[] argv);
     }
 
     [StructLayout(LayoutKind.Sequential)]
