@@ -196,6 +196,36 @@ public sealed class CliTests : IDisposable
         Assert.Equal(4, one.Count);
         Assert.All(one.Values, v => Assert.StartsWith("1: ", v)); // the spec's threads, not the silo's --threads 2
         Assert.Equal(one, Epochs(_work.Combine("two")));
+
+        // Packing by batch (--batch-per-slot 16 on 2 slots): a trial of m = 32 takes both slots, so it never trains beside
+        // another, while the two m = 16 trials share the CPU. When each trained comes from its TensorBoard run: the
+        // wall times of its first and last events. The numbers stay the same.
+        string byBatch = _work.Combine("by-batch");
+        Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", byBatch, "--slots", "2", "--batch-per-slot", "16", "--page-port", "0"));
+        Assert.Equal(one, Epochs(byBatch));
+        var trained = Directory.GetDirectories(Path.Combine(byBatch, StudyLayout.TensorBoardDirectoryName)).ToDictionary(dir => Path.GetFileName(dir), dir =>
+        {
+            var times = Directory.GetFiles(dir, "events.out.tfevents.*").SelectMany(TensorBoardWallTimes).ToList();
+            return (Start: times.Min(), End: times.Max());
+        });
+        Assert.Equal(4, trained.Count);
+        static bool Overlap((double Start, double End) a, (double Start, double End) b) => a.Start < b.End && b.Start < a.End;
+        foreach (var (id, span) in trained.Where(t => t.Key.StartsWith("bs32-", StringComparison.Ordinal)))
+            Assert.All(trained.Where(t => t.Key != id), other => Assert.False(Overlap(span, other.Value), $"{id} trained beside {other.Key}"));
+        Assert.True(Overlap(trained["bs16-lr2^-7-none-s0"], trained["bs16-lr2^-5-none-s0"]), "the two m = 16 trials did not share the CPU");
+    }
+
+    /// <summary>The wall time of every summary in a TensorBoard event file (TFRecord framing: length, its CRC, data, the data's CRC).</summary>
+    private static IEnumerable<double> TensorBoardWallTimes(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        for (int offset = 0; offset + 12 <= bytes.Length;)
+        {
+            int length = checked((int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(offset, 8)));
+            var e = Tensorboard.Event.Parser.ParseFrom(bytes, offset + 12, length);
+            if (e.Summary is not null) yield return e.WallTime; // TorchSharp stamps the file-version record in .NET ticks, not seconds
+            offset += 16 + length;
+        }
     }
 
     [Fact]
