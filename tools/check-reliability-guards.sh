@@ -20,6 +20,7 @@ guards=(
   "an expired lease sends the trial back through the retry path|src/OrleansSweep.Core/Sweeps/SweepLedger.cs|_leaseExpiry.GetValueOrDefault(id, DateTime.MaxValue) < now|_leaseExpiry.GetValueOrDefault(id, DateTime.MaxValue) < DateTime.MinValue|tests/OrleansSweep.Core.Tests|FullyQualifiedName~An_expired_lease"
   "deterministic failure: failed at once, one attempt|src/OrleansSweep.Grains/Trials/TrialRunner.cs|when (e is DatasetException or ArgumentException or SpecException)|when (e is SpecException)|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~Deterministic_failures_fail_fast"
   "device-less silo: never hosts a trial|src/OrleansSweep.Grains/Placement/DevicePlacement.cs|silos.Where(silo => metadata|silos.Where(silo => true \|\| metadata|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~Trials_never_land_on_a_silo_without_devices"
+  "packing by batch: a large-batch trial gets its device whole|src/OrleansSweep.Grains/Devices/DeviceOptions.cs|int byBatch = BatchPerSlot is int perSlot && perSlot > 0 ? (batchSize + perSlot - 1) / perSlot : 1;|int byBatch = 1;|tests/OrleansSweep.Cli.Tests|FullyQualifiedName~The_same_grid_packed_one_or_two_to_a_cpu"
   "stale writer: refused by its ETag|hosting/OrleansSweep.Hosting/SqliteGrainStorage.cs|AND grain_id = \$g AND etag = \$current\";|AND grain_id = \$g\";|tests/OrleansSweep.Grains.Tests|FullyQualifiedName~A_stale_writer_is_refused"
 )
 
