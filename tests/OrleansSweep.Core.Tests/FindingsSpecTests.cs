@@ -17,6 +17,7 @@ public class FindingsSpecTests
     [InlineData("""{ "confidence": 0 }""", "findings.confidence: 0")]
     [InlineData("""{ "stableAccuracyOverChance": 10 }""", "findings.stableAccuracyOverChance: 10 (expected a multiple of chance accuracy from 0 to below 10")]
     [InlineData("""{ "smallBatchLimit": 0 }""", "findings.smallBatchLimit: 0")]
+    [InlineData("""{ "fittedTrainAccuracy": 99 }""", "findings.fittedTrainAccuracy: 99 (expected a training accuracy above 0 and at most 1")]
     [InlineData("""{ "narrowingCorrelation": -2 }""", "findings.narrowingCorrelation: -2")]
     [InlineData("""{ "ghostBestMin": 16, "ghostBestMax": 4 }""", "findings.ghostBestMin / ghostBestMax: 16 / 4")]
     [InlineData("""{ "sharpnessRatio": 0 }""", "findings.sharpnessRatio: 0")]
