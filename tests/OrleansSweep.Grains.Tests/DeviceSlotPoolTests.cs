@@ -40,6 +40,8 @@ public class DeviceSlotPoolTests
         Assert.Equal(GpuPacking.MaxTrialsPerGpu, new DeviceOptions { Devices = ["cuda:0"] }.SlotsOn("cuda:0"));
         Assert.True(new DeviceOptions { Devices = ["cuda:0"] }.IsAutomaticGpu("cuda:0"));
         Assert.False(new DeviceOptions { Devices = ["cuda:0"], SlotsPerDevice = 1 }.IsAutomaticGpu("cuda:0"));
+        // ... and its ceiling does not divide the cores among trials that are not running: a GPU trial keeps them all.
+        Assert.Equal(Environment.ProcessorCount, new DeviceOptions { Devices = ["cuda:0"] }.EffectiveThreadsPerTrial);
     }
 
     [Theory]

@@ -91,7 +91,9 @@ public sealed class DeviceOptions
 
     private bool AutomaticCpuSlots => SlotsPerDevice is null && TrainingDevices.Any(d => DeviceName.TryParse(d, out var n) && !n.IsCuda);
 
-    public int EffectiveThreadsPerTrial => ThreadsPerTrial ?? (AutomaticCpuSlots ? 1 : Math.Max(1, Environment.ProcessorCount / Math.Max(1, TotalSlots)));
+    // An automatic GPU counts as the one trial it starts with: its published ceiling is not a share of the cores.
+    public int EffectiveThreadsPerTrial => ThreadsPerTrial ?? (AutomaticCpuSlots ? 1
+        : Math.Max(1, Environment.ProcessorCount / Math.Max(1, TrainingDevices.Sum(d => IsAutomaticGpu(d) ? 1 : SlotsOn(d)))));
 
     /// <summary>
     /// Slots a trial of batch size <paramref name="batchSize"/> computing with <paramref name="threads"/> intra-op threads
