@@ -93,6 +93,20 @@ public class PaperFindingsTests
     }
 
     [Fact]
+    public void A_grid_stable_everywhere_cannot_show_the_range_narrowing()
+    {
+        var spec = Spec("""{ "batchSizes": [8, 32, 128], "baseLearningRates": ["2^-10", "2^-8", "2^-6"], "bnModes": ["batch"], "seeds": [0, 1] }""");
+        var results = GridExpander.Expand(spec).ToDictionary(t => t.TrialId, t => Converged(t, 0.8));
+        var range = Get(spec, results, "stable-range-narrows[batch]");
+        Assert.Equal(FindingVerdict.NotApplicable, range.Verdict);
+        Assert.Contains("does not reach the edge of the stable range", range.Measured);
+        // One unstable cell is an edge: judged again.
+        results[GridExpander.Expand(spec).Single(t => t.BatchSize == 128 && t.BaseLearningRate == Math.Pow(2, -6) && t.Seed == 0).TrialId] =
+            Diverged(GridExpander.Expand(spec).Single(t => t.BatchSize == 128 && t.BaseLearningRate == Math.Pow(2, -6) && t.Seed == 0));
+        Assert.NotEqual(FindingVerdict.NotApplicable, Get(spec, results, "stable-range-narrows[batch]").Verdict);
+    }
+
+    [Fact]
     public void One_seed_cannot_be_judged_and_a_margin_inside_the_seed_spread_is_within_noise()
     {
         var (spec, results) = NoBnGrid(bestBatch: 8, seeds: "[0]");

@@ -201,6 +201,16 @@ public static class PaperFindings
                               $"; Spearman rho(m, width) = {rho.ToString("0.00", CultureInfo.InvariantCulture)}" +
                               $"; largest stable {eta} per batch: " + string.Join(", ", largest);
 
+            // Every LR of the grid stable at every batch: the grid never reaches the edge of the stable range, so the widths
+            // are all cut off at the grid's and say nothing about how the range changes with m (a rho of 0 would read as
+            // "does not narrow").
+            if (cellWidths.All(w => w == grid.BaseLearningRates.Count))
+            {
+                yield return new Finding(id, claim, FindingVerdict.NotApplicable,
+                    measured + $"; every {eta} of the grid trained stably at every batch size, so the grid does not reach the edge of the stable range");
+                continue;
+            }
+
             var margins = new List<SeedMargin>();
             foreach (int seed in study.Seeds)
             {
