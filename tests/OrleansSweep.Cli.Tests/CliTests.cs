@@ -198,8 +198,9 @@ public sealed class CliTests : IDisposable
         Assert.Equal(one, Epochs(_work.Combine("two")));
 
         // Packing by batch (--batch-per-slot 16 on 2 slots): a trial of m = 32 takes both slots, so it never trains beside
-        // another, while the two m = 16 trials share the CPU. When each trained comes from its TensorBoard run: the
-        // wall times of its first and last events. The numbers stay the same.
+        // another. When each trained comes from its TensorBoard run: the wall times of its first and last summaries, which
+        // lie inside the trial's real interval (so a missed overlap is possible, a false one is not; without the batch
+        // rule this fails, tools/check-reliability-guards.sh). The numbers stay the same.
         string byBatch = _work.Combine("by-batch");
         Assert.Equal(ExitCodes.Ok, await Run("run", spec, "--study", byBatch, "--slots", "2", "--batch-per-slot", "16", "--page-port", "0"));
         Assert.Equal(one, Epochs(byBatch));
@@ -212,7 +213,6 @@ public sealed class CliTests : IDisposable
         static bool Overlap((double Start, double End) a, (double Start, double End) b) => a.Start < b.End && b.Start < a.End;
         foreach (var (id, span) in trained.Where(t => t.Key.StartsWith("bs32-", StringComparison.Ordinal)))
             Assert.All(trained.Where(t => t.Key != id), other => Assert.False(Overlap(span, other.Value), $"{id} trained beside {other.Key}"));
-        Assert.True(Overlap(trained["bs16-lr2^-7-none-s0"], trained["bs16-lr2^-5-none-s0"]), "the two m = 16 trials did not share the CPU");
     }
 
     /// <summary>The wall time of every summary in a TensorBoard event file (TFRecord framing: length, its CRC, data, the data's CRC).</summary>
