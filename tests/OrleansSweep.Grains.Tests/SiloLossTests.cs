@@ -13,7 +13,7 @@ public sealed class SiloLossTests
     public async Task A_device_silo_joining_mid_sweep_receives_trials()
     {
         using var work = new TemporaryDirectory("orleans-sweep-join");
-        SyntheticFashion.Write(work.Combine("data"), trainCount: 256, testCount: 20);
+        SyntheticFashion.Write(work.Combine("data"), trainCount: 512, testCount: 20);
         await using var cluster = await TestClusters.StartAsync(silos: 2, coordinatorHasDevices: false, slotsPerDevice: 1);
         var spec = SweepSpecLoader.Parse(SyntheticFashion.SpecJson("join", work.Combine("data"), batchSizes: [16, 32],
             learningRates: ["2^-8", "2^-7", "2^-6"], epochs: 2));
@@ -22,6 +22,18 @@ public sealed class SiloLossTests
         Assert.Single((await client.GetSnapshotAsync(spec.Name)).Statuses.Values, s => s == TrialStatus.Running); // one slot so far
 
         var joined = await cluster.StartAdditionalSiloAsync();
+        // Its slot adds to the cluster's: two trials train at once from then on. (Placement alone could send it trials
+        // one at a time.)
+        int mostRunning = 0;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (mostRunning < 2 && DateTime.UtcNow < deadline)
+        {
+            var snapshot = await client.GetSnapshotAsync(spec.Name);
+            mostRunning = Math.Max(mostRunning, snapshot.Statuses.Values.Count(s => s == TrialStatus.Running));
+            if (snapshot.State != SweepState.Running) break;
+            await Task.Delay(50);
+        }
+        Assert.True(mostRunning == 2, "after the join, never two trials running at once: the joined silo's slot was not added");
         var final = await client.WatchToEndAsync(spec.Name);
 
         Assert.Equal(SweepState.Completed, final.State);
