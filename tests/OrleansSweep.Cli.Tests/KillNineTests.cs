@@ -44,6 +44,10 @@ public sealed class KillNineTests : IDisposable
         }
         var finishedBefore = File.ReadAllLines(csv).Where(l => l.Contains(",completed,")).ToList();
         Assert.NotEmpty(finishedBefore);
+        // What the finished trials wrote (checkpoints, final weights), to show that the resume writes none of it again.
+        var finishedFiles = finishedBefore.Select(l => Path.Combine(study, StudyLayout.TrialsDirectoryName, l.Split(',')[0]))
+            .SelectMany(d => Directory.GetFiles(d, "*", SearchOption.AllDirectories)).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        Assert.NotEmpty(finishedFiles);
 
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         Assert.Equal(ExitCodes.Ok, await CliApp.InvokeAsync(["resume", study, "--threads", "1"], TestConsole.Create(new StringWriter()), limit.Token));
@@ -51,7 +55,8 @@ public sealed class KillNineTests : IDisposable
         var after = File.ReadAllLines(csv).Skip(1).ToList();
         Assert.Equal(6, after.Count);
         Assert.All(after, l => Assert.Contains(",completed,", l));
-        Assert.All(finishedBefore, l => Assert.Contains(l, after)); // recorded once, not retrained
+        Assert.All(finishedBefore, l => Assert.Contains(l, after)); // recorded once
+        Assert.Equal(finishedFiles, finishedFiles.Keys.ToDictionary(f => f, File.GetLastWriteTimeUtc)); // not retrained
     }
 
     [Fact]
