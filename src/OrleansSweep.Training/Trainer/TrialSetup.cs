@@ -24,7 +24,14 @@ public static class TrialSetup
     public static PreparedDevice Prepare(string? device, int? threads, ILogger? logger = null)
     {
         var native = TorchNativeLoader.EnsureLoaded(logger);
-        if (threads is int count) torch.set_num_threads(count);
+        if (threads is int count)
+        {
+            // libtorch initialises a thread's count lazily, at its first parallel call or get_num_threads, from the
+            // process-wide count that set_num_threads also writes: a trial beside this one setting its own count in
+            // between would be copied into this thread. Initialising first makes this thread's count its own.
+            torch.get_num_threads();
+            torch.set_num_threads(count);
+        }
         var resolved = TorchDevices.Resolve(device, out string? fallback);
         return new PreparedDevice(resolved, fallback, native);
     }
