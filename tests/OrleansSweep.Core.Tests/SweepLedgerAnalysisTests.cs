@@ -1,7 +1,6 @@
 using OrleansSweep.Core.Results;
 using OrleansSweep.Core.Specs;
 using OrleansSweep.Core.Sweeps;
-using OrleansSweep.Core.Trials;
 using OrleansSweep.TestSupport;
 
 namespace OrleansSweep.Core.Tests;
@@ -13,11 +12,8 @@ namespace OrleansSweep.Core.Tests;
 /// </summary>
 public class SweepLedgerAnalysisTests
 {
-    private static readonly DateTime T0 = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly SweepLedgerSettings Settings = new()
-    {
-        LeaseDuration = TimeSpan.FromSeconds(60), Retry = new RetryBackoff(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30), MaxAttempts: 3),
-    };
+    private static readonly DateTime T0 = SweepLedgerTests.T0;
+    private static readonly SweepLedgerSettings Settings = SweepLedgerTests.Settings;
 
     private static readonly SweepSpec Spec = SweepSpecLoader.Parse("""
         { "name": "a", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" }, "training": { "epochs": 1 },

@@ -9,8 +9,8 @@ namespace OrleansSweep.Core.Tests;
 /// <summary>The sweep's bookkeeping without Orleans: every rule the sweep grain relies on, with the clock passed in.</summary>
 public class SweepLedgerTests
 {
-    private static readonly DateTime T0 = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
-    private static readonly SweepLedgerSettings Settings = new()
+    internal static readonly DateTime T0 = new(2026, 12, 1, 0, 0, 0, DateTimeKind.Utc);
+    internal static readonly SweepLedgerSettings Settings = new()
     {
         LeaseDuration = TimeSpan.FromSeconds(60), Retry = new RetryBackoff(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(30), MaxAttempts: 3),
     };
