@@ -222,6 +222,64 @@ public class SweepLedgerTests
     }
 
     [Fact]
+    public void A_paused_sweep_whose_last_trial_finished_anyway_completes_when_it_continues()
+    {
+        var ledger = Started(out var state);
+        var all = ledger.TakeDispatchable(12, T0);
+        foreach (var trial in all.Skip(1)) ledger.Report(Done(trial.TrialId), T0);
+        Assert.Equal([all[0].TrialId], ledger.Pause());
+        ledger.Report(Done(all[0].TrialId), T0); // it reached its end before the stop arrived: a result, kept
+        Assert.Equal(SweepState.Paused, state.State); // paused stays paused until someone continues it
+        Assert.Equal(12, Log(ledger).Count);
+
+        Assert.Equal(Admission.Resumed, ledger.Admit(SampleResults.Spec, null));
+        Assert.Equal(SweepState.Completed, state.State); // nothing left to run
+        Assert.Empty(ledger.TakeDispatchable(12, T0));
+        Assert.False(ledger.ResumeStopped()); // only a paused or cancelled sweep continues
+        Assert.Empty(ledger.Pause());         // a completed sweep has nothing to stop
+        Assert.Equal(SweepState.Completed, state.State);
+    }
+
+    [Fact]
+    public void A_stopped_trials_second_cancelled_report_is_a_duplicate_and_continuing_forgets_it()
+    {
+        var ledger = Started(out var state);
+        string id = ledger.TakeDispatchable(1, T0).Single().TrialId;
+        ledger.Cancel();
+        var stopped = new TrialResult { TrialId = id, Status = TrialStatus.Cancelled };
+        Assert.Equal(ReportOutcome.Changed, ledger.Report(stopped, T0));
+        Assert.Equal(ReportOutcome.Duplicate, ledger.Report(stopped, T0));
+        Assert.Empty(state.DuplicateReports); // a repeated stop is no repeated result
+        Assert.Empty(ledger.Running);
+
+        Assert.True(ledger.ResumeStopped());
+        Assert.Empty(state.Cancelled);
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(id));
+        Assert.Equal(id, ledger.TakeDispatchable(1, T0).Single().TrialId);
+        Assert.Equal(ReportOutcome.Changed, ledger.Report(Done(id), T0)); // the rerun's result counts
+        Assert.Equal(TrialStatus.Completed, Log(ledger)[id].Status);
+    }
+
+    [Fact]
+    public void A_grid_grown_while_paused_continues_with_its_stopped_and_new_cells()
+    {
+        var ledger = Started(out var state);
+        var first = ledger.TakeDispatchable(2, T0);
+        ledger.Report(Done(first[0].TrialId), T0);
+        Assert.Equal([first[1].TrialId], ledger.Pause());
+
+        var grown = SampleResults.Spec with { Grid = SampleResults.Spec.Grid with { Seeds = [.. SampleResults.Spec.Grid.Seeds, 99] } };
+        Assert.Equal(Admission.Extended, ledger.Admit(grown, null));
+        Assert.Equal(SweepState.Running, state.State);
+        Assert.Equal(TrialStatus.Pending, ledger.StatusOf(first[1].TrialId)); // stopped by the pause: runs again
+        Assert.Equal(TrialStatus.Completed, ledger.StatusOf(first[0].TrialId));
+        var rest = ledger.TakeDispatchable(100, T0);
+        Assert.Equal(15, rest.Count); // 16 cells less the one recorded
+        Assert.Contains(rest, t => t.TrialId == first[1].TrialId);
+        Assert.DoesNotContain(rest, t => t.TrialId == first[0].TrialId);
+    }
+
+    [Fact]
     public void A_completed_report_with_a_nan_test_loss_is_recorded_as_diverged()
     {
         var ledger = Started(out var state);
