@@ -31,7 +31,7 @@ public static class VerifyCommand
                 {
                     id = f.Id, claim = f.Claim, verdict = Verdict(f.Verdict), measured = f.Measured,
                     margin = f.Evidence?.Margin, noise = f.Evidence?.Noise, seeds = f.Evidence?.Seeds, unit = f.Evidence?.Unit,
-                    confidence = f.Evidence?.Confidence,
+                    confidence = f.Evidence?.Confidence, notJudged = f.Evidence?.WhyNotJudged,
                     perSeed = f.Evidence?.PerSeed.Select(s => new { seed = s.Seed, margin = s.Margin }),
                 }),
             }, SweepSpecLoader.JsonOptions));
@@ -45,14 +45,14 @@ public static class VerifyCommand
                 FindingVerdict.Holds => "[green]holds[/]",
                 FindingVerdict.DoesNotHold => "[red]does not hold[/]",
                 FindingVerdict.WithinNoise => "[yellow]within noise[/]",
-                FindingVerdict.CannotBeJudged => "[yellow]one seed: cannot be judged[/]",
+                FindingVerdict.CannotBeJudged => f.Evidence?.Noise is null ? "[yellow]one seed: cannot be judged[/]" : $"[yellow]{f.Evidence.Seeds} seeds: cannot be judged[/]",
                 _ => "[grey]not applicable[/]",
             };
             console.MarkupLine($"{mark}  [bold]{Markup.Escape(f.Id)}[/]: {Markup.Escape(f.Claim)}");
             console.MarkupLine($"      measured: {Markup.Escape(f.Measured)}");
             if (f.Evidence is { } e)
                 console.MarkupLine(Markup.Escape(FormattableString.Invariant(
-                    $"      margin {e.Margin:0.###} {e.Unit}, noise {(e.Noise is double n ? $"+/- {n:0.###} ({e.Confidence * 100:0.#}% interval over {e.Seeds} seeds)" : "unknown (one seed)")}")));
+                    $"      margin {e.Margin:0.###} {e.Unit}, noise {(e.Noise is double n ? $"+/- {n:0.###} ({e.Confidence * 100:0.#}% interval over {e.Seeds} seeds)" : "unknown (one seed)")}{(e.Noise is not null && e.WhyNotJudged is { } why ? $"; {why}" : "")}")));
         }
         if (applicable.Count == 0) console.MarkupLine("[red]error:[/] none of the papers' findings applies to this study.");
         else console.MarkupLineInterpolated($"{applicable.Count(f => f.Verdict == FindingVerdict.Holds)} of {applicable.Count} applicable findings hold (thresholds and confidence: {(study.Spec.Findings is null ? "the defaults" : "the study's config")}).");

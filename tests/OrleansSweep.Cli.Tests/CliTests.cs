@@ -580,10 +580,10 @@ public sealed class CliTests : IDisposable
     {
         var spec = OrleansSweep.Core.Specs.SweepSpecLoader.Parse("""
             { "name": "verify", "dataset": { "name": "fashion-mnist" }, "model": { "architecture": "resnet8" }, "training": { "epochs": 1 },
-              "grid": { "batchSizes": [8, 64, 512], "baseLearningRates": ["2^-10", "2^-8", "2^-6"], "bnModes": ["none"], "seeds": [0, 1] } }
+              "grid": { "batchSizes": [8, 64, 512], "baseLearningRates": ["2^-10", "2^-8", "2^-6"], "bnModes": ["none"], "seeds": [0, 1, 2] } }
             """);
         var trials = OrleansSweep.Core.Trials.GridExpander.Expand(spec);
-        // Stable LRs 3 / 2 / 1 as the batch grows; the best cell at m = 8 ... or at m = 512 in the second study; two seeds alike.
+        // Stable LRs 3 / 2 / 1 as the batch grows; the best cell at m = 8 ... or at m = 512 in the second study; three seeds alike.
         TrialResult Result(OrleansSweep.Core.Trials.TrialSpec t, int bestBatch) =>
             spec.Grid.BaseLearningRates.ToList().IndexOf(t.BaseLearningRate) >= 3 - spec.Grid.BatchSizes.ToList().IndexOf(t.BatchSize)
                 ? new TrialResult { TrialId = t.TrialId, Status = TrialStatus.Diverged, DivergedAtEpoch = 1 }
@@ -603,7 +603,7 @@ public sealed class CliTests : IDisposable
             Assert.Equal("not-applicable", verdicts["large-batch-sharper"]);
             // Each judged finding carries its margin, its noise and the seeds they come from.
             var best = json.RootElement.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "small-batches-best-without-bn");
-            Assert.Equal((5.0, 0.0, 2), (Math.Round(best.GetProperty("margin").GetDouble(), 9), best.GetProperty("noise").GetDouble(), best.GetProperty("seeds").GetInt32()));
+            Assert.Equal((5.0, 0.0, 3), (Math.Round(best.GetProperty("margin").GetDouble(), 9), best.GetProperty("noise").GetDouble(), best.GetProperty("seeds").GetInt32()));
             Assert.Equal("accuracy points", best.GetProperty("unit").GetString());
             Assert.Equal("defaults", json.RootElement.GetProperty("rulesFrom").GetString());
         }
@@ -612,11 +612,21 @@ public sealed class CliTests : IDisposable
         Assert.Equal(ExitCodes.FindingsNotReproduced, await Run("verify", bad));
         Assert.Contains("does not hold small-batches-best-without-bn", Normalized());
         Assert.Contains("best 85.0% at m = 512", Normalized());
-        Assert.Contains("margin -5 accuracy points, noise +/- 0 (90% interval over 2 seeds)", Normalized());
+        Assert.Contains("margin -5 accuracy points, noise +/- 0 (90% interval over 3 seeds)", Normalized());
 
         _output.GetStringBuilder().Clear();
         Assert.Equal(ExitCodes.UserError, await Run("verify", partial));
-        Assert.Contains("the study is not finished (1 of 18 trials have no result)", Normalized());
+        Assert.Contains("the study is not finished (1 of 27 trials have no result)", Normalized());
+
+        // The same study on two seeds: as clear, but too few seeds for a verdict (findings.minSeeds, 3 by default).
+        var twoSeeds = spec with { Grid = spec.Grid with { Seeds = [0, 1] } };
+        var twoTrials = OrleansSweep.Core.Trials.GridExpander.Expand(twoSeeds);
+        string two = _work.Combine("verify-two-seeds");
+        StudyFiles.Write(two, new StudyResults(twoSeeds, twoTrials, twoTrials.ToDictionary(t => t.TrialId, t => Result(t, 8))));
+        _output.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.FindingsNotReproduced, await Run("verify", two));
+        Assert.Contains("2 seeds: cannot be judged small-batches-best-without-bn", Normalized());
+        Assert.Contains("noise +/- 0 (90% interval over 2 seeds); 2 seeds, clear of zero, but a verdict needs 3 (findings.minSeeds)", Normalized());
 
         // One batch size, one LR: no finding of the papers can be judged on it; exit 2 and one line saying so.
         var single = spec with { Grid = spec.Grid with { BatchSizes = [64], BaseLearningRates = [Math.Pow(2, -8)] } };

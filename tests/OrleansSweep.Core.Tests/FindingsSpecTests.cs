@@ -15,6 +15,7 @@ public class FindingsSpecTests
     [Theory]
     [InlineData("""{ "confidence": 1 }""", "findings.confidence: 1 (expected a number between 0 and 1")]
     [InlineData("""{ "confidence": 0 }""", "findings.confidence: 0")]
+    [InlineData("""{ "minSeeds": 1 }""", "findings.minSeeds: 1 (expected a seed count >= 2")]
     [InlineData("""{ "stableAccuracyOverChance": 10 }""", "findings.stableAccuracyOverChance: 10 (expected a multiple of chance accuracy from 0 to below 10")]
     [InlineData("""{ "smallBatchLimit": 0 }""", "findings.smallBatchLimit: 0")]
     [InlineData("""{ "fittedTrainAccuracy": 99 }""", "findings.fittedTrainAccuracy: 99 (expected a training accuracy above 0 and at most 1")]

@@ -116,7 +116,7 @@ public static class PaperFindings
                           "; per batch: " + string.Join(", ", best.Select(b => $"{b.BatchSize}: {Percent(b.Accuracy!.Value)}")) +
                           FitAtBestCells(study, grid, best, rules);
         if (margins.Count == 0) return new Finding(id, claim, FindingVerdict.NotApplicable, measured + "; no seed has results on both sides.");
-        var evidence = FindingEvidence.FromSeeds("accuracy points", margins, rules.Confidence);
+        var evidence = FindingEvidence.FromSeeds("accuracy points", margins, rules);
         return Finding.Judged(id, claim, measured + PerSeed(evidence, m => m.ToString("0.0", CultureInfo.InvariantCulture)), evidence);
     }
 
@@ -219,7 +219,7 @@ public static class PaperFindings
                     margins.Add(new SeedMargin(seed, rules.NarrowingCorrelation - Spearman(batches, seedWidths)));
             }
             if (margins.Count == 0) { yield return new Finding(id, claim, FindingVerdict.NotApplicable, measured + "; no seed has a whole grid."); continue; }
-            var evidence = FindingEvidence.FromSeeds($"rank correlation below {Number(rules.NarrowingCorrelation)}", margins, rules.Confidence);
+            var evidence = FindingEvidence.FromSeeds($"rank correlation below {Number(rules.NarrowingCorrelation)}", margins, rules);
             yield return Finding.Judged(id, claim, measured + PerSeed(evidence, m => m.ToString("0.00", CultureInfo.InvariantCulture)), evidence);
         }
     }
@@ -295,7 +295,7 @@ public static class PaperFindings
             if (perBatch.All(v => v is not null)) margins.Add(new SeedMargin(seed, perBatch.Min(v => v!.Value)));
         }
         if (margins.Count == 0) return new Finding(id, claim, FindingVerdict.NotApplicable, measured + "; no seed has results inside and outside the range.");
-        var evidence = FindingEvidence.FromSeeds($"accuracy points (best BN batch in {low}..{high} minus best outside)", margins, rules.Confidence);
+        var evidence = FindingEvidence.FromSeeds($"accuracy points (best BN batch in {low}..{high} minus best outside)", margins, rules);
         return Finding.Judged(id, claim, measured + PerSeed(evidence, v => v.ToString("0.0", CultureInfo.InvariantCulture)), evidence);
     }
 
@@ -393,7 +393,7 @@ public static class PaperFindings
                 yield return new Finding(sharpId, sharpClaim, FindingVerdict.NotApplicable, measured + $"; no seed has {headline} at both batch sizes.");
             else
             {
-                var evidence = FindingEvidence.FromSeeds($"log10 of the LB/SB ratio of {headline} above log10({Number(rules.SharpnessRatio)})", margins, rules.Confidence);
+                var evidence = FindingEvidence.FromSeeds($"log10 of the LB/SB ratio of {headline} above log10({Number(rules.SharpnessRatio)})", margins, rules);
                 yield return Finding.Judged(sharpId, sharpClaim, measured + $"; judged by {headline}, LB/SB per seed: " +
                     string.Join(", ", margins.Select(s => $"s{s.Seed} {Number(rules.SharpnessRatio * Math.Pow(10, s.Margin))}x")) +
                     LossInsideTheBox(pairs.Select(p => p.Large), pairs.Select(p => p.Small), headline), evidence);
@@ -409,7 +409,7 @@ public static class PaperFindings
             var margins = withAccuracy.Select(p => new SeedMargin(p.Seed, 100 * Math.Min(
                 p.Small.FinalWeightsTestAccuracy!.Value - p.Large.FinalWeightsTestAccuracy!.Value, Gap(p.Large) - Gap(p.Small)))).ToList();
             double Median(Func<TrialResult, double> value, bool largeSide) => Statistics.Median(withAccuracy.Select(p => value(largeSide ? p.Large : p.Small)));
-            var evidence = FindingEvidence.FromSeeds("accuracy points (the smaller of: SB minus LB test accuracy, LB minus SB gap)", margins, rules.Confidence);
+            var evidence = FindingEvidence.FromSeeds("accuracy points (the smaller of: SB minus LB test accuracy, LB minus SB gap)", margins, rules);
             yield return Finding.Judged(worseId, worseClaim,
                 $"{pair}: test accuracy at the final weights {Percent(Median(r => r.FinalWeightsTestAccuracy!.Value, true))} vs " +
                 $"{Percent(Median(r => r.FinalWeightsTestAccuracy!.Value, false))}; training accuracy at the final weights " +
@@ -433,7 +433,7 @@ public static class PaperFindings
             var margins = withLoss.Select(p => new SeedMargin(p.Seed, LossGap(p.Large) - LossGap(p.Small))).ToList();
             double Median(Func<TrialResult, double> value, bool largeSide) => Statistics.Median(withLoss.Select(p => value(largeSide ? p.Large : p.Small)));
             double la = Median(r => r.FinalTestAccuracy!.Value, true), sa = Median(r => r.FinalTestAccuracy!.Value, false);
-            var evidence = FindingEvidence.FromSeeds("nats (LB minus SB loss gap)", margins, rules.Confidence);
+            var evidence = FindingEvidence.FromSeeds("nats (LB minus SB loss gap)", margins, rules);
             string measuredLoss = $"{pair}: test accuracy {Percent(la)} vs {Percent(sa)}; generalisation gap as test minus training loss " +
                                   $"(training accuracy was not recorded) {Number(Median(LossGap, true))} vs {Number(Median(LossGap, false))}; training loss at the final weights " +
                                   $"{Number(Median(r => r.Analysis!.TrainLoss, true))} vs {Number(Median(r => r.Analysis!.TrainLoss, false))}" +

@@ -13,6 +13,13 @@ public sealed record FindingsSpec
     /// </summary>
     public double Confidence { get; init; } = 0.9;
     /// <summary>
+    /// The fewest seeds a decisive verdict (holds, does not hold) rests on. Two seeds give the interval one degree of
+    /// freedom: a pair that happens to agree makes it narrow on whichever side it fell, so two other seeds can give the
+    /// opposite verdict. Fewer seeds whose interval clears zero cannot be judged; an interval that straddles zero is
+    /// within noise at any count.
+    /// </summary>
+    public int MinSeeds { get; init; } = 3;
+    /// <summary>
     /// A cell is stable when none of its seeds diverged and every seed's final test accuracy reached this multiple of
     /// chance (1 / classes): a network that trains without diverging but stays at chance learned nothing.
     /// </summary>

@@ -164,6 +164,7 @@ public static partial class SpecValidator
         void Check(bool ok, FormattableString message) { if (!ok) errors.Add(FormattableString.Invariant(message)); }
 
         Check(double.IsFinite(f.Confidence) && f.Confidence is > 0 and < 1, $"findings.confidence: {f.Confidence} (expected a number between 0 and 1, e.g. 0.9).");
+        Check(f.MinSeeds >= 2, $"findings.minSeeds: {f.MinSeeds} (expected a seed count >= 2, e.g. 3: one seed has no noise estimate).");
         Check(double.IsFinite(f.StableAccuracyOverChance) && f.StableAccuracyOverChance is >= 0 and < ChanceLevel.Classes,
             $"findings.stableAccuracyOverChance: {f.StableAccuracyOverChance} (expected a multiple of chance accuracy from 0 to below {ChanceLevel.Classes}, e.g. 2).");
         Check(f.SmallBatchLimit >= 1, $"findings.smallBatchLimit: {f.SmallBatchLimit} (expected a batch size >= 1).");
