@@ -121,6 +121,21 @@ public static class PaperFindings
     }
 
     /// <summary>
+    /// Keskar et al. compare solutions that both fit the training set: a seed where one side did not (below
+    /// <see cref="FindingsSpec.FittedTrainAccuracy"/>) has a smaller gap partly because it learned less, so it is named.
+    /// </summary>
+    private static string FittedPair(IEnumerable<(int Seed, TrialResult Small, TrialResult Large)> pairs, FindingsSpec rules)
+    {
+        var unfitted = new List<string>();
+        foreach (var (seed, small, large) in pairs)
+            foreach (var (side, result) in new[] { ("SB", small), ("LB", large) })
+                if (result.FinalWeightsTrainAccuracy is double train && train < rules.FittedTrainAccuracy) unfitted.Add($"{side} s{seed} ({Percent(train)})");
+        return unfitted.Count == 0
+            ? $"; both fitted the training set in every seed (>= {Percent(rules.FittedTrainAccuracy)})"
+            : $"; not fitted (below {Percent(rules.FittedTrainAccuracy)}): {string.Join(", ", unfitted)}, so part of a gap difference is how far training got";
+    }
+
+    /// <summary>
     /// Optimisation or generalisation: the training accuracy at the final weights of each batch size's best cell beside
     /// its test accuracy. A large batch whose training accuracy is barely above its test accuracy is under-trained: its
     /// lower test accuracy is an optimisation gap, not a generalisation one.
@@ -415,6 +430,7 @@ public static class PaperFindings
                 $"{Percent(Median(r => r.FinalWeightsTestAccuracy!.Value, false))}; training accuracy at the final weights " +
                 $"{Percent(Median(r => r.FinalWeightsTrainAccuracy!.Value, true))} vs {Percent(Median(r => r.FinalWeightsTrainAccuracy!.Value, false))}; " +
                 $"generalisation gap {Number(100 * Median(Gap, true))} vs {Number(100 * Median(Gap, false))} points" +
+                FittedPair(withAccuracy.Select(p => (p.Seed, p.Small, p.Large)), rules) +
                 PerSeed(evidence, v => v.ToString("0.0", CultureInfo.InvariantCulture)), evidence);
             yield break;
         }
