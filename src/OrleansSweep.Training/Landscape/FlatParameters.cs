@@ -1,3 +1,4 @@
+using OrleansSweep.Training.Trainer.ScalarSafe;
 using static TorchSharp.torch;
 
 namespace OrleansSweep.Training.Landscape;
@@ -83,10 +84,10 @@ public sealed class FlatParameters : IDisposable
             var chunkLoss = nn.functional.cross_entropy(output, _labels.narrow(0, start, length), reduction: nn.Reduction.Sum) / count;
             // retain_graph is passed explicitly: the default differs between TorchSharp versions (docs/design.md §4.2).
             var gradients = autograd.grad([chunkLoss], _parameters, create_graph: true, retain_graph: true);
-            var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
+            var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a.add(b, Scalars.One));
             var hv = autograd.grad([dot], _parameters, retain_graph: false);
             using var noGrad = no_grad();
-            for (int i = 0; i < product.Count; i++) product[i].add_(hv[i]);
+            for (int i = 0; i < product.Count; i++) product[i].add_(hv[i], Scalars.One);
         }
         return product;
     }

@@ -1,3 +1,4 @@
+using OrleansSweep.Training.Trainer.ScalarSafe;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public static class HessianEigenvalue
             if (value.numel() != 1) throw new ArgumentException("the loss must be a scalar.", nameof(loss));
             // retain_graph is passed explicitly: the default differs between TorchSharp versions (docs/design.md §4.2).
             var gradients = autograd.grad([value], parameters.ToList(), create_graph: true, retain_graph: true);
-            var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a + b);
+            var dot = gradients.Zip(vector, (g, v) => (g * v).sum()).Aggregate((a, b) => a.add(b, Scalars.One));
             return autograd.grad([dot], parameters.ToList(), retain_graph: false).Select(h => h.detach().MoveToOuterDisposeScope()).ToList();
         }, parameters, maxIterations, tolerance, seed);
     }
@@ -73,8 +74,9 @@ public static class HessianEigenvalue
 
     private static void Normalize(List<Tensor> vector)
     {
-        double norm = Math.Sqrt(vector.Sum(v => { using var s = v.pow(2).sum(); return (double)s.item<float>(); }));
+        double norm = Math.Sqrt(vector.Sum(v => { using var s = v.pow(Scalars.Two).sum(); return (double)s.item<float>(); }));
         if (norm == 0 || !double.IsFinite(norm)) throw new ArithmeticException($"Hessian-vector product has norm {norm}; the loss may be flat or diverged.");
-        foreach (var v in vector) v.div_(norm);
+        using var divisor = norm.ToScalar();
+        foreach (var v in vector) v.div_(divisor);
     }
 }

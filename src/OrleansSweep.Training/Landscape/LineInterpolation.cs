@@ -1,3 +1,5 @@
+using TorchSharp;
+using OrleansSweep.Training.Trainer.ScalarSafe;
 using OrleansSweep.Core.Results;
 using OrleansSweep.Training.Trainer;
 using static TorchSharp.torch;
@@ -49,7 +51,9 @@ public static class LineInterpolation
                 target.copy_(small);
                 continue;
             }
-            using var mixed = large.mul(alpha).add_(small, alpha: 1 - alpha);
+            using var largeWeight = alpha.ToScalar();
+            using var smallWeight = (1 - alpha).ToScalar();
+            using var mixed = large.mul(largeWeight).add_(small, smallWeight);
             target.copy_(mixed);
         }
     }

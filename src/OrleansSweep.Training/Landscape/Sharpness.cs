@@ -1,3 +1,5 @@
+using TorchSharp;
+using OrleansSweep.Training.Trainer.ScalarSafe;
 using System.Diagnostics;
 using MathNet.Numerics.LinearAlgebra;
 using OrleansSweep.Core.Optimization;
@@ -26,6 +28,7 @@ public static class Sharpness
     /// (an untrained BN's beta = 0 is such a tensor). The floor only keeps the scaling finite and the gradient defined.
     /// </summary>
     public const double FilterScaleFloor = 1e-12;
+    private static readonly TorchSharp.Scalar FilterScaleFloorScalar = FilterScaleFloor.ToScalar();
 
     /// <summary>One epsilon, searched from y = 0 (see <see cref="MeasureAscending"/> for several, warm-started).</summary>
     /// <param name="space">"full" (A = I, y has one entry per parameter), "random" (A is n x p with i.i.d. standard
@@ -126,12 +129,12 @@ public static class Sharpness
             if (p.dim() >= 2)
             {
                 long rows = p.shape[0];
-                var rms = w.view(rows, count / rows).square().mean([1]).sqrt().clamp_min(FilterScaleFloor);
+                var rms = w.view(rows, count / rows).square().mean([1]).sqrt().clamp_min(FilterScaleFloorScalar);
                 parts.Add(rms.unsqueeze(1).expand(rows, count / rows).reshape(count));
             }
             else
             {
-                parts.Add(w.square().mean().sqrt().clamp_min(FilterScaleFloor).expand(count));
+                parts.Add(w.square().mean().sqrt().clamp_min(FilterScaleFloorScalar).expand(count));
             }
             offset += count;
         }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using OrleansSweep.Training.Data;
 using static TorchSharp.torch;
 
@@ -24,7 +25,8 @@ public sealed class TensorData : IDisposable
         using var scope = NewDisposeScope();
         var train = Images(data.Train);
         var mean = train.mean([0L, 2L, 3L], keepdim: true);
-        var std = train.std([0L, 2L, 3L], keepdim: true).clamp_min(1e-6);
+        using var floor = 1e-6.ToScalar();
+        var std = train.std([0L, 2L, 3L], keepdim: true).clamp_min(floor);
         var result = new TensorData(
             train.sub(mean).div(std).to(device).MoveToOuterDisposeScope(),
             Labels(data.Train).to(device).MoveToOuterDisposeScope(),
@@ -33,8 +35,10 @@ public sealed class TensorData : IDisposable
         return result;
     }
 
+    private static readonly TorchSharp.Scalar PixelScale = 255f.ToScalar();
+
     private static Tensor Images(ImageSet set) =>
-        tensor(set.Pixels, [set.Count, set.Channels, set.Height, set.Width], ScalarType.Byte).to(ScalarType.Float32).div_(255f);
+        tensor(set.Pixels, [set.Count, set.Channels, set.Height, set.Width], ScalarType.Byte).to(ScalarType.Float32).div_(PixelScale);
 
     private static Tensor Labels(ImageSet set) => tensor(set.Labels, ScalarType.Byte).to(ScalarType.Int64);
 

@@ -251,11 +251,12 @@ public static class TrialTrainer
     /// <summary>Where a stopped epoch was: the permutation generator before its draw, the steps taken, their loss sum and correct count.</summary>
     private sealed record PartialEpoch(byte[] PermutationRngBeforeEpoch, int Steps, double LossSum, long Correct);
 
-    private static TorchSharp.Modules.OptimizerHelper CreateOptimizer(OrleansSweep.Core.Specs.TrainingSpec training, nn.Module model, double learningRate) =>
+    /// <summary>TorchSharp's Adam or SGD, with a step that keeps its coefficients alive through the native calls (<see cref="ScalarSafe.Adam"/>).</summary>
+    internal static TorchSharp.Modules.OptimizerHelper CreateOptimizer(OrleansSweep.Core.Specs.TrainingSpec training, nn.Module model, double learningRate) =>
         training.Optimizer == "adam"
             // Kingma & Ba's (and Keras', which Keskar et al. used) defaults; TorchSharp's own beta2 default is 0.99.
-            ? optim.Adam(model.parameters(), learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: training.WeightDecay)
-            : optim.SGD(model.parameters(), learningRate, training.Momentum, weight_decay: training.WeightDecay);
+            ? new ScalarSafe.Adam(model.parameters(), learningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: training.WeightDecay)
+            : new ScalarSafe.SGD(model.parameters(), learningRate, training.Momentum, weight_decay: training.WeightDecay);
 
     private static void Restore(TrainingCheckpoint checkpoint, nn.Module model, TorchSharp.Modules.OptimizerHelper optimizer, Generator permutationRng, Generator augmentationRng)
     {
