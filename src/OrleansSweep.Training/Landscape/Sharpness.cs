@@ -170,7 +170,7 @@ public static class Sharpness
             {
                 case FullSpace:
                     return new(x.cpu().data<double>().Select(c => Math.Abs(c) + 1).ToArray(),
-                        y => x + tensor(y, ScalarType.Float64).to(x.device), g => g);
+                        y => x.add(tensor(y, ScalarType.Float64).to(x.device), Scalars.One), g => g);
                 case RandomSubspace:
                 {
                     Tensor a;
@@ -178,7 +178,7 @@ public static class Sharpness
                         a = randn(parameters.Count, subspaceDimension, dtype: ScalarType.Float32, generator: generator).to(x.device);
                     var x32 = x.to(ScalarType.Float32);
                     return new(PseudoInverseTimes(a, x).Select(c => Math.Abs(c) + 1).ToArray(),
-                        y => x32 + a.mv(tensor(y.Select(v => (float)v).ToArray()).to(x.device)),
+                        y => x32.add(a.mv(tensor(y.Select(v => (float)v).ToArray()).to(x.device)), Scalars.One),
                         g => a.t().mv(g.to(ScalarType.Float32)).to(ScalarType.Float64), a, x32);
                 }
                 case FilterSpace:
@@ -188,7 +188,7 @@ public static class Sharpness
                     // constant added to the radius would not scale with the weights and would break exactly that.
                     var d = FilterScales(parameters, x);
                     return new(Enumerable.Repeat(1.0, (int)parameters.Count).ToArray(),
-                        z => x + d * tensor(z, ScalarType.Float64).to(x.device), g => d * g, d);
+                        z => x.add(d * tensor(z, ScalarType.Float64).to(x.device), Scalars.One), g => d * g, d);
                 }
                 default:
                     throw new ArgumentException($"unknown sharpness space '{space}'.", nameof(space));
