@@ -1,3 +1,5 @@
+using OrleansSweep.Training.Trainer.ScalarSafe;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace OrleansSweep.Training.Data;
@@ -20,9 +22,12 @@ public static class Augmentation
         var left = randint(0, 2 * Padding + 1, [n], generator: generator).to(device);
         var flip = randint(0, 2, [n], generator: generator).to(device).to(ScalarType.Bool);
 
-        var rows = (top.unsqueeze(1) + arange(h, device: device)).view(n, 1, h, 1).expand(n, c, h, w + 2 * Padding);
+        // Explicit Scalars: arange(h) and Tensor + Tensor would convert 0, h and 1 implicitly (docs/design.md §4.2).
+        using var height = h.ToScalar();
+        using var width = w.ToScalar();
+        var rows = top.unsqueeze(1).add(arange(Scalars.Zero, height, Scalars.One, device: device), Scalars.One).view(n, 1, h, 1).expand(n, c, h, w + 2 * Padding);
         var cropped = padded.gather(2, rows);
-        var cols = (left.unsqueeze(1) + arange(w, device: device)).view(n, 1, 1, w).expand(n, c, h, w);
+        var cols = left.unsqueeze(1).add(arange(Scalars.Zero, width, Scalars.One, device: device), Scalars.One).view(n, 1, 1, w).expand(n, c, h, w);
         cropped = cropped.gather(3, cols);
         return where(flip.view(n, 1, 1, 1), cropped.flip(3), cropped).MoveToOuterDisposeScope();
     }

@@ -21,6 +21,7 @@ namespace OrleansSweep.Training.Trainer.ScalarSafe;
 /// </summary>
 public static class Scalars
 {
+    public static readonly Scalar Zero = 0.ToScalar();
     public static readonly Scalar One = 1.ToScalar();
     public static readonly Scalar Two = 2.ToScalar();
 }
